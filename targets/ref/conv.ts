@@ -1,0 +1,209 @@
+// Convolution kernels of the reference executor: conv2d and its transposes in the input and in the
+// weight. All three go through im2col, so the inner loops run over contiguous rows of output pixels,
+// and all three accumulate in float64.
+//
+// Layouts: x [N, C, H, W], w [CO, C / groups, KH, KW], y [N, CO, OH, OW], row-major. Padding is
+// [top, bottom, left, right]. For one image n and group g, with P = OH * OW output pixels and
+// K = (C / groups) * KH * KW taps, im2col builds col [K, P] with
+// col[(c * KH + kh) * KW + kw, oh * OW + ow] = x[n, g * C/groups + c, oh * s - top + kh, ow * s - left + kw]
+// (zero outside the image), and then
+//   conv2d:           y[n, g-block]   = w[g-block] @ col            ([CO/g, K] x [K, P])
+//   conv2dBackInput:  col2im(w[g-block]^T @ dy[n, g-block])         ([K, CO/g] x [CO/g, P])
+//   conv2dBackWeight: dw[g-block]    += dy[n, g-block] @ col^T      ([CO/g, P] x [P, K])
+
+import type { ConvAttrs, Shape } from '../../src/ir/graph.ts';
+
+/** The largest im2col buffer, in elements; output rows are processed in tiles that fit in it. */
+const COL_LIMIT = 1 << 22;
+
+interface ConvGeometry {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  co: number;
+  cPerGroup: number;
+  coPerGroup: number;
+  kh: number;
+  kw: number;
+  oh: number;
+  ow: number;
+  groups: number;
+  stride: number;
+  top: number;
+  left: number;
+  /** Taps per output channel: cPerGroup * kh * kw. */
+  taps: number;
+  /** Output rows per im2col tile. */
+  tileRows: number;
+}
+
+function geometry(xShape: Shape, wShape: Shape, yShape: Shape, attrs: ConvAttrs): ConvGeometry {
+  const [n, c, h, w] = xShape as [number, number, number, number];
+  const [co, cPerGroup, kh, kw] = wShape as [number, number, number, number];
+  const [, , oh, ow] = yShape as [number, number, number, number];
+  const taps = cPerGroup * kh * kw;
+  const tileRows = Math.max(1, Math.min(oh, Math.floor(COL_LIMIT / Math.max(1, taps * ow))));
+  return {
+    n, c, h, w, co, cPerGroup, coPerGroup: co / attrs.groups, kh, kw, oh, ow,
+    groups: attrs.groups, stride: attrs.stride, top: attrs.padding[0], left: attrs.padding[2], taps, tileRows,
+  };
+}
+
+/** The first and one-past-last output column whose input column ow * stride - left + kx lies inside [0, w). */
+function validColumns(g: ConvGeometry, kx: number): [number, number] {
+  const offset = kx - g.left;
+  const first = offset >= 0 ? 0 : Math.ceil(-offset / g.stride);
+  const last = Math.min(g.ow, Math.floor((g.w - 1 - offset) / g.stride) + 1);
+  return [Math.min(first, g.ow), Math.max(last, Math.min(first, g.ow))];
+}
+
+/**
+ * Fills col [taps, rows * OW] for image n, group `group` and output rows [row0, row0 + rows).
+ * Precomputed column ranges keep the bounds test out of the inner loop.
+ */
+function im2col(x: Float32Array, g: ConvGeometry, n: number, group: number, row0: number, rows: number, col: Float32Array): void {
+  const p = rows * g.ow;
+  const plane = g.h * g.w;
+  for (let c = 0; c < g.cPerGroup; c++) {
+    const xPlane = (n * g.c + group * g.cPerGroup + c) * plane;
+    for (let ky = 0; ky < g.kh; ky++) {
+      for (let kx = 0; kx < g.kw; kx++) {
+        const rowBase = ((c * g.kh + ky) * g.kw + kx) * p;
+        const [first, last] = validColumns(g, kx);
+        for (let r = 0; r < rows; r++) {
+          const iy = (row0 + r) * g.stride - g.top + ky;
+          const dst = rowBase + r * g.ow;
+          if (iy < 0 || iy >= g.h) {
+            col.fill(0, dst, dst + g.ow);
+            continue;
+          }
+          col.fill(0, dst, dst + first);
+          const src = xPlane + iy * g.w + kx - g.left;
+          if (g.stride === 1) {
+            for (let ox = first; ox < last; ox++) col[dst + ox] = x[src + ox]!;
+          } else {
+            for (let ox = first; ox < last; ox++) col[dst + ox] = x[src + ox * g.stride]!;
+          }
+          col.fill(0, dst + last, dst + g.ow);
+        }
+      }
+    }
+  }
+}
+
+/** Adds dcol [taps, rows * OW] into dx64, the float64 gradient of one image's group planes [C/groups, H, W]. */
+function col2imAdd(dcol: Float64Array, g: ConvGeometry, row0: number, rows: number, dx64: Float64Array): void {
+  const p = rows * g.ow;
+  const plane = g.h * g.w;
+  for (let c = 0; c < g.cPerGroup; c++) {
+    for (let ky = 0; ky < g.kh; ky++) {
+      for (let kx = 0; kx < g.kw; kx++) {
+        const rowBase = ((c * g.kh + ky) * g.kw + kx) * p;
+        const [first, last] = validColumns(g, kx);
+        for (let r = 0; r < rows; r++) {
+          const iy = (row0 + r) * g.stride - g.top + ky;
+          if (iy < 0 || iy >= g.h) continue;
+          const src = rowBase + r * g.ow;
+          const dst = c * plane + iy * g.w + kx - g.left;
+          for (let ox = first; ox < last; ox++) dx64[dst + ox * g.stride] += dcol[src + ox]!;
+        }
+      }
+    }
+  }
+}
+
+export function conv2dKernel(
+  x: Float32Array, xShape: Shape, w: Float32Array, wShape: Shape, attrs: ConvAttrs, y: Float32Array, yShape: Shape,
+): void {
+  const g = geometry(xShape, wShape, yShape, attrs);
+  const outPlane = g.oh * g.ow;
+  const col = new Float32Array(g.taps * g.tileRows * g.ow);
+  const acc = new Float64Array(g.tileRows * g.ow);
+  for (let n = 0; n < g.n; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
+        const rows = Math.min(g.tileRows, g.oh - row0);
+        const p = rows * g.ow;
+        im2col(x, g, n, group, row0, rows, col);
+        for (let oc = 0; oc < g.coPerGroup; oc++) {
+          const channel = group * g.coPerGroup + oc;
+          const wRow = channel * g.taps;
+          acc.fill(0, 0, p);
+          for (let t = 0; t < g.taps; t++) {
+            const wv = w[wRow + t]!;
+            const colRow = t * p;
+            for (let q = 0; q < p; q++) acc[q] += wv * col[colRow + q]!;
+          }
+          const dst = (n * g.co + channel) * outPlane + row0 * g.ow;
+          for (let q = 0; q < p; q++) y[dst + q] = acc[q]!;
+        }
+      }
+    }
+  }
+}
+
+/** dx = the transpose of conv2d in x applied to dy; dx has the forward input's shape. */
+export function conv2dBackInputKernel(
+  dy: Float32Array, dyShape: Shape, w: Float32Array, wShape: Shape, attrs: ConvAttrs, dx: Float32Array, xShape: Shape,
+): void {
+  const g = geometry(xShape, wShape, dyShape, attrs);
+  const outPlane = g.oh * g.ow;
+  const groupSize = g.cPerGroup * g.h * g.w;
+  const dcol = new Float64Array(g.taps * g.tileRows * g.ow);
+  const dx64 = new Float64Array(groupSize);
+  for (let n = 0; n < g.n; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      dx64.fill(0);
+      for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
+        const rows = Math.min(g.tileRows, g.oh - row0);
+        const p = rows * g.ow;
+        dcol.fill(0, 0, g.taps * p);
+        for (let oc = 0; oc < g.coPerGroup; oc++) {
+          const channel = group * g.coPerGroup + oc;
+          const wRow = channel * g.taps;
+          const dyRow = (n * g.co + channel) * outPlane + row0 * g.ow;
+          for (let t = 0; t < g.taps; t++) {
+            const wv = w[wRow + t]!;
+            const colRow = t * p;
+            for (let q = 0; q < p; q++) dcol[colRow + q] += wv * dy[dyRow + q]!;
+          }
+        }
+        col2imAdd(dcol, g, row0, rows, dx64);
+      }
+      const dst = (n * g.c + group * g.cPerGroup) * g.h * g.w;
+      for (let i = 0; i < groupSize; i++) dx[dst + i] = dx64[i]!;
+    }
+  }
+}
+
+/** dw = the transpose of conv2d in w applied to dy, summed over the batch; dw has the weight's shape. */
+export function conv2dBackWeightKernel(
+  x: Float32Array, xShape: Shape, dy: Float32Array, dyShape: Shape, attrs: ConvAttrs, dw: Float32Array, wShape: Shape,
+): void {
+  const g = geometry(xShape, wShape, dyShape, attrs);
+  const outPlane = g.oh * g.ow;
+  const col = new Float32Array(g.taps * g.tileRows * g.ow);
+  const dw64 = new Float64Array(g.co * g.taps);
+  for (let n = 0; n < g.n; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
+        const rows = Math.min(g.tileRows, g.oh - row0);
+        const p = rows * g.ow;
+        im2col(x, g, n, group, row0, rows, col);
+        for (let oc = 0; oc < g.coPerGroup; oc++) {
+          const channel = group * g.coPerGroup + oc;
+          const dyRow = (n * g.co + channel) * outPlane + row0 * g.ow;
+          const wRow = channel * g.taps;
+          for (let t = 0; t < g.taps; t++) {
+            const colRow = t * p;
+            let sum = 0;
+            for (let q = 0; q < p; q++) sum += dy[dyRow + q]! * col[colRow + q]!;
+            dw64[wRow + t] += sum;
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < dw.length; i++) dw[i] = dw64[i]!;
+}

@@ -1,0 +1,116 @@
+// Movement kernels of the reference executor: every one is a strided copy between row-major
+// buffers, so permute, broadcast, slice, flip and pad differ only in the strides they pass.
+
+import { numel, type Shape } from '../../src/ir/graph.ts';
+
+/** Row-major strides of a shape, in elements. */
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let stride = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = stride;
+    stride *= shape[i]!;
+  }
+  return strides;
+}
+
+/**
+ * Copies every index tuple of `shape`: dst[dstOffset + sum(i * dstStrides)] = src[srcOffset + sum(i * srcStrides)].
+ * Strides may be zero (broadcast) or negative (flip). The last axis is the inner loop.
+ */
+export function stridedCopy(
+  shape: Shape,
+  src: Float32Array,
+  srcOffset: number,
+  srcStrides: readonly number[],
+  dst: Float32Array,
+  dstOffset: number,
+  dstStrides: readonly number[],
+): void {
+  const count = numel(shape);
+  if (count === 0) return;
+  const rank = shape.length;
+  if (rank === 0) {
+    dst[dstOffset] = src[srcOffset]!;
+    return;
+  }
+  const inner = shape[rank - 1]!;
+  const srcStep = srcStrides[rank - 1]!;
+  const dstStep = dstStrides[rank - 1]!;
+  const index = new Array<number>(rank).fill(0);
+  let s = srcOffset;
+  let d = dstOffset;
+  for (let row = count / inner; row > 0; row--) {
+    if (srcStep === 1 && dstStep === 1) {
+      for (let i = 0; i < inner; i++) dst[d + i] = src[s + i]!;
+    } else {
+      for (let i = 0, si = s, di = d; i < inner; i++, si += srcStep, di += dstStep) dst[di] = src[si]!;
+    }
+    // Advance the odometer over the outer axes.
+    for (let axis = rank - 2; axis >= 0; axis--) {
+      index[axis]!++;
+      s += srcStrides[axis]!;
+      d += dstStrides[axis]!;
+      if (index[axis]! < shape[axis]!) break;
+      s -= srcStrides[axis]! * shape[axis]!;
+      d -= dstStrides[axis]! * shape[axis]!;
+      index[axis] = 0;
+    }
+  }
+}
+
+export function permuteKernel(x: Float32Array, inShape: Shape, perm: readonly number[], out: Float32Array): void {
+  const inStrides = contiguousStrides(inShape);
+  const outShape = perm.map((p) => inShape[p]!);
+  stridedCopy(outShape, x, 0, perm.map((p) => inStrides[p]!), out, 0, contiguousStrides(outShape));
+}
+
+/** Numpy broadcast of an equal-rank operand: axes of size 1 repeat with stride 0. */
+export function broadcastKernel(x: Float32Array, inShape: Shape, outShape: Shape, out: Float32Array): void {
+  const inStrides = contiguousStrides(inShape);
+  const srcStrides = outShape.map((d, i) => (inShape[i] === 1 && d !== 1 ? 0 : inStrides[i]!));
+  stridedCopy(outShape, x, 0, srcStrides, out, 0, contiguousStrides(outShape));
+}
+
+export function sliceKernel(
+  x: Float32Array,
+  inShape: Shape,
+  start: readonly number[],
+  step: readonly number[],
+  outShape: Shape,
+  out: Float32Array,
+): void {
+  const inStrides = contiguousStrides(inShape);
+  let offset = 0;
+  for (let i = 0; i < inShape.length; i++) offset += start[i]! * inStrides[i]!;
+  const srcStrides = inStrides.map((s, i) => s * step[i]!);
+  stridedCopy(outShape, x, offset, srcStrides, out, 0, contiguousStrides(outShape));
+}
+
+export function flipKernel(x: Float32Array, shape: Shape, axes: readonly number[], out: Float32Array): void {
+  const strides = contiguousStrides(shape);
+  let offset = 0;
+  const srcStrides = strides.map((s, i) => {
+    if (!axes.includes(i)) return s;
+    offset += (shape[i]! - 1) * s;
+    return -s;
+  });
+  stridedCopy(shape, x, offset, srcStrides, out, 0, strides);
+}
+
+/** Zero padding: input element i of an axis lands at low + i * (interior + 1). */
+export function padKernel(
+  x: Float32Array,
+  inShape: Shape,
+  low: readonly number[],
+  interior: readonly number[],
+  outShape: Shape,
+  out: Float32Array,
+): void {
+  out.fill(0);
+  const outStrides = contiguousStrides(outShape);
+  let offset = 0;
+  for (let i = 0; i < outShape.length; i++) offset += low[i]! * outStrides[i]!;
+  const dstStrides = outStrides.map((s, i) => s * (interior[i]! + 1));
+  stridedCopy(inShape, x, 0, contiguousStrides(inShape), out, offset, dstStrides);
+}

@@ -1,0 +1,157 @@
+// The reference executor: runs a primitive graph node by node on the CPU with float32 storage. It is
+// the plain, obviously correct baseline every other target is compared with.
+
+import { assertNever, formatShape, type Graph, type Node, type NodeId, numel, operands, sameShape } from '../../src/ir/graph.ts';
+import { fillRandn } from '../../src/ir/rng.ts';
+import type { TensorMap } from '../../src/runtime/tensor.ts';
+import { conv2dBackInputKernel, conv2dBackWeightKernel, conv2dKernel } from './conv.ts';
+import { binaryKernel, selectKernel, unaryKernel } from './elementwise.ts';
+import { matmulKernel } from './matmul.ts';
+import { broadcastKernel, flipKernel, padKernel, permuteKernel, sliceKernel } from './movement.ts';
+import { reduceKernel } from './reduce.ts';
+
+/**
+ * The index of the last node that reads each node, or Infinity for outputs, which must survive the
+ * run. A node nobody reads gets its own index, so its buffer is dropped right after it is computed.
+ */
+export function lastUses(graph: Graph): number[] {
+  const last = graph.nodes.map((_, id) => id);
+  graph.nodes.forEach((node, id) => {
+    for (const operand of operands(node)) last[operand] = Math.max(last[operand]!, id);
+  });
+  for (const id of graph.outputs.values()) last[id] = Infinity;
+  return last;
+}
+
+function feedFor(feeds: TensorMap, node: Node & { name: string }, role: string): Float32Array {
+  const feed = feeds[node.name];
+  if (feed === undefined) {
+    throw new Error(`missing feed for ${role} '${node.name}': expected a tensor of shape ${formatShape(node.shape)}`);
+  }
+  if (!sameShape(feed.shape, node.shape)) {
+    throw new Error(
+      `invalid feed for ${role} '${node.name}': expected shape ${formatShape(node.shape)}, got ${formatShape(feed.shape)}`,
+    );
+  }
+  if (feed.data.length !== numel(node.shape)) {
+    throw new Error(
+      `invalid feed for ${role} '${node.name}': shape ${formatShape(node.shape)} needs ${numel(node.shape)} values, got ${feed.data.length}`,
+    );
+  }
+  return feed.data;
+}
+
+/** Reads the integer key of a randn node from its scalar operand. */
+function randnKey(value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** 24) {
+    throw new Error(`invalid randn key ${value}: expected an integer in [0, 2^24)`);
+  }
+  return value;
+}
+
+/**
+ * Computes one node from its operands' buffers. Reshape returns its operand's buffer unchanged,
+ * because reshape never moves data and buffers are never written after they are computed.
+ */
+function evaluate(node: Node, value: (id: NodeId) => Float32Array, shapeOf: (id: NodeId) => readonly number[], feeds: TensorMap): Float32Array {
+  switch (node.kind) {
+    case 'input':
+      return feedFor(feeds, node, 'input');
+    case 'param':
+      return feedFor(feeds, node, 'parameter');
+    case 'fill':
+      return new Float32Array(numel(node.shape)).fill(node.value);
+    case 'literal':
+      return node.data;
+    case 'reshape':
+      return value(node.x);
+    default:
+      break;
+  }
+  const out = new Float32Array(numel(node.shape));
+  switch (node.kind) {
+    case 'unary':
+      unaryKernel(node.op, value(node.x), node.slope, out);
+      break;
+    case 'binary':
+      binaryKernel(node.op, value(node.a), value(node.b), out);
+      break;
+    case 'select':
+      selectKernel(value(node.cond), value(node.a), value(node.b), out);
+      break;
+    case 'reduce':
+      reduceKernel(node.op, value(node.x), shapeOf(node.x), node.axes, out);
+      break;
+    case 'permute':
+      permuteKernel(value(node.x), shapeOf(node.x), node.perm, out);
+      break;
+    case 'broadcast':
+      broadcastKernel(value(node.x), shapeOf(node.x), node.shape, out);
+      break;
+    case 'pad':
+      padKernel(value(node.x), shapeOf(node.x), node.low, node.interior, node.shape, out);
+      break;
+    case 'slice':
+      sliceKernel(value(node.x), shapeOf(node.x), node.start, node.step, node.shape, out);
+      break;
+    case 'flip':
+      flipKernel(value(node.x), node.shape, node.axes, out);
+      break;
+    case 'matmul': {
+      const sa = shapeOf(node.a);
+      const sb = shapeOf(node.b);
+      const m = sa[sa.length - 2]!;
+      const k = sa[sa.length - 1]!;
+      const n = sb[sb.length - 1]!;
+      matmulKernel(value(node.a), value(node.b), numel(sa) / (m * k), m, k, n, out);
+      break;
+    }
+    case 'conv2d':
+      conv2dKernel(value(node.x), shapeOf(node.x), value(node.w), shapeOf(node.w), node.attrs, out, node.shape);
+      break;
+    case 'conv2dBackInput':
+      conv2dBackInputKernel(value(node.dy), shapeOf(node.dy), value(node.w), shapeOf(node.w), node.attrs, out, node.shape);
+      break;
+    case 'conv2dBackWeight':
+      conv2dBackWeightKernel(value(node.x), shapeOf(node.x), value(node.dy), shapeOf(node.dy), node.attrs, out, node.shape);
+      break;
+    case 'randn':
+      fillRandn(out, randnKey(value(node.key)[0]!), node.stream);
+      break;
+    default:
+      assertNever(node);
+  }
+  return out;
+}
+
+/**
+ * Runs `graph` on the CPU. `feeds` holds every input and parameter by name; the result holds every
+ * output by name. Throws an Error naming the tensor when a feed is missing or has the wrong shape.
+ * Intermediate buffers are dropped after their last reader, so peak memory stays near the live set.
+ * Output buffers are fresh arrays: the caller may keep or modify them freely.
+ */
+export function runGraph(graph: Graph, feeds: TensorMap): TensorMap {
+  const values: (Float32Array | undefined)[] = new Array(graph.nodes.length);
+  const last = lastUses(graph);
+  const value = (id: NodeId): Float32Array => {
+    const buffer = values[id];
+    if (buffer === undefined) throw new Error(`internal error: node ${id} has no value (read after its last use)`);
+    return buffer;
+  };
+  const shapeOf = (id: NodeId): readonly number[] => graph.nodes[id]!.shape;
+
+  graph.nodes.forEach((node, id) => {
+    values[id] = evaluate(node, value, shapeOf, feeds);
+    for (const operand of operands(node)) {
+      if (last[operand] === id) values[operand] = undefined;
+    }
+    if (last[id] === id) values[id] = undefined;
+  });
+
+  const result: TensorMap = {};
+  for (const [name, id] of graph.outputs) {
+    // Copy, because an output may share its buffer with a feed, a literal or another output.
+    result[name] = { shape: [...graph.nodes[id]!.shape], data: value(id).slice() };
+  }
+  return result;
+}
