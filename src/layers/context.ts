@@ -1,0 +1,48 @@
+// What every layer lowering needs: the builder it emits into, the model it reads parameters from,
+// and the per-program sources of styles and noise.
+
+import type { Builder } from '../ir/builder.ts';
+import type { NodeId } from '../ir/graph.ts';
+import type { ModelSpec, ParamSpec } from '../model/spec.ts';
+
+/**
+ * Where NoiseInjection takes its noise from: `random` draws it from `randn` under the scalar input
+ * `noise_key`, `input` reads one input per noise layer (named by the layer's `input` field), and
+ * `none` leaves the features unchanged (the same as zero noise).
+ */
+export type NoiseMode = 'random' | 'input' | 'none';
+
+export interface LayerContext {
+  readonly b: Builder;
+  readonly spec: ModelSpec;
+  /** Static batch size N of every activation. */
+  readonly batch: number;
+  readonly noise: NoiseMode;
+  /** The scalar `noise_key` input; present when `noise` is `random`. */
+  readonly noiseKey?: NodeId;
+  /** The style vector `[N, wDim]` of style layer `index`; AdaIN layers call it. */
+  readonly style?: (index: number) => NodeId;
+}
+
+const paramTables = new WeakMap<ModelSpec, Map<string, ParamSpec>>();
+
+/** The parameter table entry called `name`; a missing entry is a bug in the checked model. */
+export function paramSpec(spec: ModelSpec, name: string): ParamSpec {
+  let table = paramTables.get(spec);
+  if (table === undefined) {
+    table = new Map(spec.params.map((p) => [p.name, p]));
+    paramTables.set(spec, table);
+  }
+  const found = table.get(name);
+  if (found === undefined) throw new Error(`internal error: parameter ${name} is not in the parameter table of ${spec.name}`);
+  return found;
+}
+
+/**
+ * A parameter as the layers see it: the stored tensor times its equalized-learning-rate
+ * `runtimeScale`, so the optimizer updates the unscaled tensor while the forward pass uses the scaled one.
+ */
+export function scaledParam(ctx: LayerContext, name: string): NodeId {
+  const p = paramSpec(ctx.spec, name);
+  return ctx.b.scale(ctx.b.param(p.name, p.shape), p.runtimeScale);
+}
