@@ -2,7 +2,7 @@
 // training steps, each a batch-static primitive graph for one stage of progressive growing.
 // Parameters are `param` nodes named as in `spec.params`; every other tensor is a named input.
 
-import { gradients } from '../autodiff/index.ts';
+import { gradients } from '../autodiff/gradients.ts';
 import { Builder } from '../ir/builder.ts';
 import type { Graph, NodeId } from '../ir/graph.ts';
 import type { ModelSpec, NetworkName } from '../model/spec.ts';
