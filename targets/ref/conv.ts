@@ -12,6 +12,7 @@
 //   conv2dBackWeight: dw[g-block]    += dy[n, g-block] @ col^T      ([CO/g, P] x [P, K])
 
 import type { ConvAttrs, Shape } from '../../src/ir/graph.ts';
+import { gemmNT, transposeInto } from './gemm.ts';
 
 /** The largest im2col buffer, in elements; output rows are processed in tiles that fit in it. */
 const COL_LIMIT = 1 << 22;
@@ -113,10 +114,9 @@ function col2imAdd(dcol: Float64Array, g: ConvGeometry, row0: number, rows: numb
   }
 }
 
-export function conv2dKernel(
-  x: Float32Array, xShape: Shape, w: Float32Array, wShape: Shape, attrs: ConvAttrs, y: Float32Array, yShape: Shape,
-): void {
-  const g = geometry(xShape, wShape, yShape, attrs);
+// The row-wise paths: one float64 row of output pixels at a time.
+
+function conv2dRowwise(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void {
   const outPlane = g.oh * g.ow;
   const col = new Float32Array(g.taps * g.tileRows * g.ow);
   const acc = new Float64Array(g.tileRows * g.ow);
@@ -143,11 +143,7 @@ export function conv2dKernel(
   }
 }
 
-/** dx = the transpose of conv2d in x applied to dy; dx has the forward input's shape. */
-export function conv2dBackInputKernel(
-  dy: Float32Array, dyShape: Shape, w: Float32Array, wShape: Shape, attrs: ConvAttrs, dx: Float32Array, xShape: Shape,
-): void {
-  const g = geometry(xShape, wShape, dyShape, attrs);
+function conv2dBackInputRowwise(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void {
   const outPlane = g.oh * g.ow;
   const groupSize = g.cPerGroup * g.h * g.w;
   const dcol = new Float64Array(g.taps * g.tileRows * g.ow);
@@ -177,11 +173,7 @@ export function conv2dBackInputKernel(
   }
 }
 
-/** dw = the transpose of conv2d in w applied to dy, summed over the batch; dw has the weight's shape. */
-export function conv2dBackWeightKernel(
-  x: Float32Array, xShape: Shape, dy: Float32Array, dyShape: Shape, attrs: ConvAttrs, dw: Float32Array, wShape: Shape,
-): void {
-  const g = geometry(xShape, wShape, dyShape, attrs);
+function conv2dBackWeightRowwise(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void {
   const outPlane = g.oh * g.ow;
   const col = new Float32Array(g.taps * g.tileRows * g.ow);
   const dw64 = new Float64Array(g.co * g.taps);
@@ -206,4 +198,117 @@ export function conv2dBackWeightKernel(
     }
   }
   for (let i = 0; i < dw.length; i++) dw[i] = dw64[i]!;
+}
+
+// The gemm paths: the products above as register-blocked matrix products.
+
+function conv2dGemm(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void {
+  const outPlane = g.oh * g.ow;
+  const col = new Float32Array(g.taps * g.tileRows * g.ow);
+  const colT = new Float32Array(col.length);
+  const acc = new Float64Array(g.coPerGroup * g.tileRows * g.ow);
+  for (let n = 0; n < g.n; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
+        const rows = Math.min(g.tileRows, g.oh - row0);
+        const p = rows * g.ow;
+        im2col(x, g, n, group, row0, rows, col);
+        transposeInto(col, 0, g.taps, p, p, colT);
+        acc.fill(0, 0, g.coPerGroup * p);
+        // acc [CO/g, P] = w-block [CO/g, K] (colT [P, K])^T.
+        gemmNT(g.coPerGroup, p, g.taps, w, group * g.coPerGroup * g.taps, g.taps, colT, 0, g.taps, acc, 0, p);
+        for (let oc = 0; oc < g.coPerGroup; oc++) {
+          const dst = (n * g.co + group * g.coPerGroup + oc) * outPlane + row0 * g.ow;
+          const src = oc * p;
+          for (let q = 0; q < p; q++) y[dst + q] = acc[src + q]!;
+        }
+      }
+    }
+  }
+}
+
+function conv2dBackInputGemm(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void {
+  const outPlane = g.oh * g.ow;
+  const groupSize = g.cPerGroup * g.h * g.w;
+  // wT holds each group's weight block transposed to [K, CO/g], so the contraction over output
+  // channels runs along contiguous memory.
+  const wT = new Float32Array(w.length);
+  const blockSize = g.coPerGroup * g.taps;
+  for (let group = 0; group < g.groups; group++) {
+    transposeInto(w, group * blockSize, g.coPerGroup, g.taps, g.taps, wT.subarray(group * blockSize, (group + 1) * blockSize));
+  }
+  const dyT = new Float32Array(g.tileRows * g.ow * g.coPerGroup);
+  const dcol = new Float64Array(g.taps * g.tileRows * g.ow);
+  const dx64 = new Float64Array(groupSize);
+  for (let n = 0; n < g.n; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      dx64.fill(0);
+      for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
+        const rows = Math.min(g.tileRows, g.oh - row0);
+        const p = rows * g.ow;
+        const dyBlock = (n * g.co + group * g.coPerGroup) * outPlane + row0 * g.ow;
+        transposeInto(dy, dyBlock, g.coPerGroup, p, outPlane, dyT);
+        dcol.fill(0, 0, g.taps * p);
+        // dcol [K, P] = wT-block [K, CO/g] (dyT [P, CO/g])^T.
+        gemmNT(g.taps, p, g.coPerGroup, wT, group * blockSize, g.coPerGroup, dyT, 0, g.coPerGroup, dcol, 0, p);
+        col2imAdd(dcol, g, row0, rows, dx64);
+      }
+      const dst = (n * g.c + group * g.cPerGroup) * g.h * g.w;
+      for (let i = 0; i < groupSize; i++) dx[dst + i] = dx64[i]!;
+    }
+  }
+}
+
+function conv2dBackWeightGemm(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void {
+  const outPlane = g.oh * g.ow;
+  const col = new Float32Array(g.taps * g.tileRows * g.ow);
+  const dw64 = new Float64Array(g.co * g.taps);
+  for (let n = 0; n < g.n; n++) {
+    for (let group = 0; group < g.groups; group++) {
+      for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
+        const rows = Math.min(g.tileRows, g.oh - row0);
+        const p = rows * g.ow;
+        im2col(x, g, n, group, row0, rows, col);
+        const dyBlock = (n * g.co + group * g.coPerGroup) * outPlane + row0 * g.ow;
+        // dw-block [CO/g, K] += dy-block [CO/g, P] (col [K, P])^T.
+        gemmNT(g.coPerGroup, g.taps, p, dy, dyBlock, outPlane, col, 0, p, dw64, group * g.coPerGroup * g.taps, g.taps);
+      }
+    }
+  }
+  for (let i = 0; i < dw.length; i++) dw[i] = dw64[i]!;
+}
+
+/**
+ * Whether the blocked matrix product pays off. With fewer than 4 output channels per group
+ * (depthwise convolutions such as the blur) its 4-row blocks never fill, and the row-wise loops win.
+ */
+function useGemm(g: ConvGeometry): boolean {
+  return g.coPerGroup >= 4;
+}
+
+/** y = conv2d(x, w): x [N, C, H, W], w [CO, C / groups, KH, KW], y [N, CO, OH, OW]. */
+export function conv2dKernel(
+  x: Float32Array, xShape: Shape, w: Float32Array, wShape: Shape, attrs: ConvAttrs, y: Float32Array, yShape: Shape,
+): void {
+  const g = geometry(xShape, wShape, yShape, attrs);
+  if (useGemm(g)) conv2dGemm(g, x, w, y);
+  else conv2dRowwise(g, x, w, y);
+}
+
+/** dx = the transpose of conv2d in x applied to dy; dx has the forward input's shape. */
+export function conv2dBackInputKernel(
+  dy: Float32Array, dyShape: Shape, w: Float32Array, wShape: Shape, attrs: ConvAttrs, dx: Float32Array, xShape: Shape,
+): void {
+  const g = geometry(xShape, wShape, dyShape, attrs);
+  if (useGemm(g)) conv2dBackInputGemm(g, dy, w, dx);
+  else conv2dBackInputRowwise(g, dy, w, dx);
+}
+
+/** dw = the transpose of conv2d in w applied to dy, summed over the batch; dw has the weight's shape. */
+export function conv2dBackWeightKernel(
+  x: Float32Array, xShape: Shape, dy: Float32Array, dyShape: Shape, attrs: ConvAttrs, dw: Float32Array, wShape: Shape,
+): void {
+  const g = geometry(xShape, wShape, dyShape, attrs);
+  if (useGemm(g)) conv2dBackWeightGemm(g, x, dy, dw);
+  else conv2dBackWeightRowwise(g, x, dy, dw);
 }

@@ -1,33 +1,25 @@
 // Batched matrix product of the reference executor, accumulated in float64.
 
-/**
- * out[b] = a[b] @ bMat[b] for `batch` pairs of row-major [m, k] and [k, n] matrices. Each output row
- * is built in a float64 row by adding a[i, p] * (row p of b), so the inner loop is contiguous.
- */
+import { gemmNT, transposeInto } from './gemm.ts';
+
+/** out[t] = a[t] @ b[t] for `batch` pairs of row-major [m, k] and [k, n] matrices. */
 export function matmulKernel(
   a: Float32Array,
-  bMat: Float32Array,
+  b: Float32Array,
   batch: number,
   m: number,
   k: number,
   n: number,
   out: Float32Array,
 ): void {
-  const acc = new Float64Array(n);
+  // gemmNT reads both operands along k, so each b[t] is transposed to [n, k] first.
+  const bTransposed = new Float32Array(k * n);
+  const acc = new Float64Array(m * n);
   for (let t = 0; t < batch; t++) {
-    const aBase = t * m * k;
-    const bBase = t * k * n;
+    transposeInto(b, t * k * n, k, n, n, bTransposed);
+    acc.fill(0);
+    gemmNT(m, n, k, a, t * m * k, k, bTransposed, 0, k, acc, 0, n);
     const outBase = t * m * n;
-    for (let i = 0; i < m; i++) {
-      acc.fill(0);
-      const aRow = aBase + i * k;
-      for (let p = 0; p < k; p++) {
-        const av = a[aRow + p]!;
-        const bRow = bBase + p * n;
-        for (let j = 0; j < n; j++) acc[j] += av * bMat[bRow + j]!;
-      }
-      const outRow = outBase + i * n;
-      for (let j = 0; j < n; j++) out[outRow + j] = acc[j]!;
-    }
+    for (let i = 0; i < acc.length; i++) out[outBase + i] = acc[i]!;
   }
 }
