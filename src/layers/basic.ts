@@ -51,3 +51,12 @@ export function concatChannels(b: Builder, x: NodeId, y: NodeId): NodeId {
 export function element(b: Builder, v: NodeId, index: number): NodeId {
   return b.reshape(b.slice(v, [index], [index + 1]), []);
 }
+
+/**
+ * a * (1 - t) + b * t. Unlike a + (b - a) * t, it returns a exactly at t = 0 and b exactly at t = 1,
+ * so a fade-in at its end points and a 0/1 style-mixing mask reproduce the unblended networks bit for bit.
+ */
+export function blend(b: Builder, from: NodeId, to: NodeId, t: NodeId): NodeId {
+  const keep = b.sub(b.scalar(1), t);
+  return b.add(b.mul(from, keep), b.mul(to, t));
+}

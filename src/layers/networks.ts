@@ -3,6 +3,7 @@
 
 import type { NodeId } from '../ir/graph.ts';
 import type { ModelSpec } from '../model/spec.ts';
+import { blend } from './basic.ts';
 import { type LayerContext, scaledParam } from './context.ts';
 import { applyLayers } from './lower.ts';
 import { downsample, upsampleNearest } from './resample.ts';
@@ -64,7 +65,7 @@ export function synthesisNetwork(ctx: LayerContext, stage: number, alpha?: NodeI
 
   const previous = active[active.length - 2]!;
   const oldImage = upsampleNearest(b, applyLayers(ctx, features[features.length - 2]!, previous.torgb));
-  return b.lerp(oldImage, image, alpha);
+  return blend(b, oldImage, image, alpha);
 }
 
 /**
@@ -80,7 +81,7 @@ export function discriminatorNetwork(ctx: LayerContext, image: NodeId, stage: nu
   let x = applyLayers(ctx, applyLayers(ctx, image, stages[first]!.fromrgb), stages[first]!.layers);
   if (alpha !== undefined) {
     const skip = applyLayers(ctx, downsample(b, image), stages[first + 1]!.fromrgb);
-    x = b.lerp(skip, x, alpha);
+    x = blend(b, skip, x, alpha);
   }
   for (const s of stages.slice(first + 1)) x = applyLayers(ctx, x, s.layers);
   return x;

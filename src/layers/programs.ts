@@ -6,7 +6,7 @@ import { gradients } from '../autodiff/gradients.ts';
 import { Builder } from '../ir/builder.ts';
 import type { Graph, NodeId } from '../ir/graph.ts';
 import type { ModelSpec, NetworkName } from '../model/spec.ts';
-import { element } from './basic.ts';
+import { blend, element } from './basic.ts';
 import type { LayerContext, NoiseMode } from './context.ts';
 import {
   checkStage,
@@ -122,7 +122,7 @@ export function buildDiscriminatorStep(spec: ModelSpec, opts: StageOptions & { r
   let real = b.input('real', shape);
   const fake = b.input('fake', shape);
   const alpha = opts.fading ? b.input('alpha', []) : undefined;
-  if (alpha !== undefined) real = b.lerp(upsampleNearest(b, downsample(b, real)), real, alpha);
+  if (alpha !== undefined) real = blend(b, upsampleNearest(b, downsample(b, real)), real, alpha);
 
   const logitsReal = discriminatorNetwork(ctx, real, opts.stage, alpha);
   const logitsFake = discriminatorNetwork(ctx, fake, opts.stage, alpha);
@@ -182,7 +182,7 @@ function emitGenerator(
   const styleOf = (i: number): NodeId => {
     let w = styles.get(i);
     if (w === undefined) {
-      const mixed = b.lerp(w1, w2, element(b, mix, i));
+      const mixed = blend(b, w1, w2, element(b, mix, i));
       w = b.add(wAvg, b.mul(element(b, trunc, i), b.sub(mixed, wAvg)));
       styles.set(i, w);
     }
