@@ -11,7 +11,7 @@ import { downsample, upsampleNearest } from './resample.ts';
 /** A stage or fade request that the model cannot satisfy; the message is meant for the user. */
 export class StageError extends Error {}
 
-/** The synthesis resolutions of the model, increasing. */
+/** Lists the synthesis resolutions of the model, increasing. */
 export function stageResolutions(spec: ModelSpec): number[] {
   return spec.synthesis.stages.map((s) => s.res);
 }

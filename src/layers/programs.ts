@@ -29,7 +29,7 @@ export interface StageOptions {
 export type GeneratorOptions = StageOptions & { noise: NoiseMode };
 
 /**
- * The generator with style mixing and truncation.
+ * Builds the generator with style mixing and truncation.
  * Inputs: `z1`, `z2` [N, zDim]; `mix` [L] (style layer i takes w2 where mix[i] = 1, w1 where 0);
  * `trunc` [L] (per-layer psi, 1 is the identity); `w_avg` [wDim]; `alpha` [] when fading;
  * `noise_key` [] with noise 'random', or `noise.<layer>` [N, 1, H, W] per noise layer with 'input'.
@@ -45,7 +45,7 @@ export function buildGenerator(spec: ModelSpec, opts: GeneratorOptions): Graph {
   return b.graph;
 }
 
-/** The mapping network. Input `z` [N, zDim], output `w` [N, wDim]. */
+/** Builds the mapping network: input `z` [N, zDim], output `w` [N, wDim]. */
 export function buildMapping(spec: ModelSpec, opts: { batch: number }): Graph {
   const b = new Builder();
   const ctx: LayerContext = { b, spec, batch: opts.batch, noise: 'none' };
@@ -54,7 +54,7 @@ export function buildMapping(spec: ModelSpec, opts: { batch: number }): Graph {
 }
 
 /**
- * The synthesis network. Inputs: `style{i}` [N, wDim] for every style layer i used up to the stage
+ * Builds the synthesis network. Inputs: `style{i}` [N, wDim] for every style layer i used up to the stage
  * (`styleLayersAt(spec, stage)`, two per stage in the standard model), `alpha` [] when fading, and
  * noise as in buildGenerator. Output `image` [N, C, stage, stage].
  */
@@ -75,7 +75,7 @@ export function buildSynthesis(spec: ModelSpec, opts: GeneratorOptions): Graph {
   return b.graph;
 }
 
-/** The discriminator. Inputs `x` [N, C, stage, stage] and `alpha` [] when fading; output `logits` [N, 1]. */
+/** Builds the discriminator. Inputs `x` [N, C, stage, stage] and `alpha` [] when fading; output `logits` [N, 1]. */
 export function buildDiscriminator(spec: ModelSpec, opts: StageOptions): Graph {
   checkStage(spec, opts.stage, opts.fading);
   const b = new Builder();
@@ -87,7 +87,7 @@ export function buildDiscriminator(spec: ModelSpec, opts: StageOptions): Graph {
 }
 
 /**
- * One generator training step with the non-saturating logistic loss. Inputs: those of
+ * Builds one generator training step with the non-saturating logistic loss. Inputs: those of
  * buildGenerator with noise 'random', and every discriminator parameter used at the stage.
  * Outputs: `loss_g` [] = mean softplus(-D(G(z))) and `grad.<name>` for every mapping and synthesis
  * parameter of `spec.params`. Parameters of stages above `stage` get a zero gradient.
@@ -106,7 +106,7 @@ export function buildGeneratorStep(spec: ModelSpec, opts: StageOptions): Graph {
 }
 
 /**
- * One discriminator training step with the non-saturating logistic loss and the R1 penalty.
+ * Builds one discriminator training step with the non-saturating logistic loss and the R1 penalty.
  * Inputs: `real` and `fake` [N, C, stage, stage], `alpha` [] when fading, and every discriminator
  * parameter. While fading, the reals are crossfaded like the generator's output:
  * lerp(upsample(downsample(real)), real, alpha). Outputs: `loss_d` [] = mean softplus(D(fake)) +
@@ -199,11 +199,11 @@ function emitGenerator(
  */
 function emitParamGradients(b: Builder, spec: ModelSpec, loss: NodeId, networks: readonly NetworkName[]): void {
   const present = b.graph.params();
-  const wanted = spec.params.filter((p) => networks.includes(p.network));
-  const used = wanted.filter((p) => present.has(p.name));
+  const trained = spec.params.filter((p) => networks.includes(p.network));
+  const used = trained.filter((p) => present.has(p.name));
   const grads = gradients(b, loss, used.map((p) => present.get(p.name)!));
   used.forEach((p, i) => b.output(`grad.${p.name}`, grads[i]!));
-  for (const p of wanted) {
+  for (const p of trained) {
     if (!present.has(p.name)) b.output(`grad.${p.name}`, b.fill(p.shape, 0));
   }
 }

@@ -2,12 +2,11 @@
 // differences of the program's own loss outputs, never with values taken from the autodiff code.
 
 import { describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/ir/graph.ts';
 import { buildDiscriminator, buildDiscriminatorStep, buildGenerator, buildGeneratorStep } from '../../src/layers/programs.ts';
 import { initParams } from '../../src/params/init.ts';
 import { type Tensor, type TensorMap, tensor } from '../../src/runtime/tensor.ts';
 import { runGraph } from '../../targets/ref/index.ts';
-import { expectClose, ramp } from './helpers.ts';
+import { centralDifference, expectClose, expectGradientsMatch, ramp } from './helpers.ts';
 import { tinySpec } from './tiny-spec.ts';
 
 const spec = tinySpec({ channels: { 4: 3, 8: 2 }, mbstdGroup: 2 });
@@ -27,50 +26,6 @@ function perturbedParams(seed: number): TensorMap {
 }
 
 const params = perturbedParams(3);
-
-/** A few spread-out coordinates of a tensor with `size` elements. */
-function coordinates(size: number): number[] {
-  return [...new Set([0, Math.floor(size / 3), Math.floor((2 * size) / 3), size - 1])];
-}
-
-/** Central difference of the scalar `loss(feeds)` in element `index` of feed `name`. */
-function centralDifference(loss: (feeds: TensorMap) => number, feeds: TensorMap, name: string, index: number, h: number): number {
-  const probe = (delta: number): number => {
-    const moved = { ...feeds[name]!, data: Float32Array.from(feeds[name]!.data) };
-    moved.data[index] = moved.data[index]! + delta;
-    return loss({ ...feeds, [name]: moved });
-  };
-  return (probe(h) - probe(-h)) / (2 * h);
-}
-
-/**
- * Compares `grad.<name>` outputs with central differences of `lossOf` at a few coordinates per
- * parameter. Leaky ReLU makes the R1 term piecewise smooth with jumps where a pre-activation changes
- * sign, so a coordinate whose differences at steps h and h/2 disagree straddles a kink and is skipped.
- */
-function expectGradientsMatch(graph: Graph, feeds: TensorMap, lossOf: (out: TensorMap) => number, names: string[]): void {
-  const out = runGraph(graph, feeds);
-  const loss = (f: TensorMap): number => lossOf(runGraph(graph, f));
-  const within = (a: number, b: number): boolean => Math.abs(a - b) <= 2e-3 + 2e-2 * Math.max(Math.abs(a), Math.abs(b));
-  let checked = 0;
-  let skipped = 0;
-  for (const name of names) {
-    const grad = out[`grad.${name}`]!;
-    for (const index of coordinates(grad.data.length)) {
-      const numeric = centralDifference(loss, feeds, name, index, 1e-3);
-      const finer = centralDifference(loss, feeds, name, index, 5e-4);
-      if (!within(numeric, finer)) {
-        skipped++;
-        continue;
-      }
-      const analytic = grad.data[index]!;
-      if (!within(numeric, analytic)) expect.fail(`grad.${name}[${index}]: finite difference ${numeric}, autodiff ${analytic}`);
-      checked++;
-    }
-  }
-  expect(checked).toBeGreaterThan(10);
-  expect(skipped).toBeLessThanOrEqual(checked / 5);
-}
 
 const discriminatorNames = spec.params.filter((p) => p.network === 'discriminator').map((p) => p.name);
 const generatorNames = spec.params.filter((p) => p.network !== 'discriminator').map((p) => p.name);
