@@ -1,0 +1,148 @@
+// Command-line options of a training run, shared by `sganc train` and a generated `train.ts`, so both
+// accept the same flags with the same meaning.
+
+import { parseArgs } from 'node:util';
+
+import type { TrainRecipe } from '../../model/spec.ts';
+
+export interface TrainOptions {
+  /** Data set: undefined for the embedded Fashion-MNIST test split, 'fashion-mnist', or a folder of images. */
+  data: string | undefined;
+  pad: boolean;
+  upscale: boolean;
+  /** 'auto' or a target name. */
+  target: string;
+  /** Length of the whole run in kimg, counted from the start of training (not from a resume). */
+  kimg: number;
+  tickKimg: number;
+  /** Run directory; undefined means `runs/<model name>`, or the resumed run's directory. */
+  out: string | undefined;
+  /** Run directory to continue from its newest checkpoint. */
+  resume: string | undefined;
+  seed: number;
+  snapshotTicks: number;
+}
+
+/** The options that must stay the same when a run is resumed, because they change its results. */
+export const RUN_DEFINING_OPTIONS = ['data', 'pad', 'upscale', 'seed'] as const;
+
+/** Kimg per tick when `--tick-kimg` is not given; see docs/benchmarks.md for what that costs in time. */
+export const DEFAULT_TICK_KIMG = 1;
+
+/** Bad command-line input; the CLI prints the message and exits with status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const TRAIN_OPTIONS_HELP = `Options:
+  --data SOURCE         images to train on: omit for the embedded Fashion-MNIST test split (10,000
+                        images), 'fashion-mnist' for all 70,000 from Debian's dataset-fashion-mnist,
+                        or a folder of PNG/JPEG files
+  --pad                 pad non-square images to a square instead of centre-cropping them
+  --upscale             allow images smaller than the model resolution (they are upscaled)
+  --target NAME         where the programs run: auto (default, the fastest available), ref;
+                        cpu, wgsl and webgl are not available yet
+  --kimg N              length of the whole run in thousands of real images shown to the
+                        discriminator, counted from the start (default: through one stable
+                        phase at the final resolution)
+  --tick-kimg N         thousands of images per tick; each tick prints a status line and
+                        writes the fakes grid and loss plot (default ${DEFAULT_TICK_KIMG})
+  --snapshot-ticks N    write a checkpoint every N ticks (default 1); one is always written at the end
+  --out DIR             run directory (default runs/<model name>)
+  --resume DIR          continue the run in DIR from its newest checkpoint
+  --seed N              seed of every random draw of the run, an integer (default 0)
+  --help                print this help`;
+
+export interface ParsedTrainArgs {
+  options: TrainOptions;
+  /** Options that appeared on the command line, by their TrainOptions name. */
+  given: Set<keyof TrainOptions>;
+  positionals: string[];
+  help: boolean;
+}
+
+/**
+ * Parses training flags; `defaultKimgValue` is the run length when `--kimg` is absent (see
+ * {@link defaultKimg}). Throws UsageError on bad input.
+ */
+export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number): ParsedTrainArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        data: { type: 'string' },
+        pad: { type: 'boolean' },
+        upscale: { type: 'boolean' },
+        target: { type: 'string' },
+        kimg: { type: 'string' },
+        'tick-kimg': { type: 'string' },
+        'snapshot-ticks': { type: 'string' },
+        out: { type: 'string' },
+        resume: { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values;
+  const given = new Set<keyof TrainOptions>();
+  const mark = <K extends keyof TrainOptions>(key: K, present: boolean): void => {
+    if (present) given.add(key);
+  };
+  mark('data', values.data !== undefined);
+  mark('pad', values.pad !== undefined);
+  mark('upscale', values.upscale !== undefined);
+  mark('target', values.target !== undefined);
+  mark('kimg', values.kimg !== undefined);
+  mark('tickKimg', values['tick-kimg'] !== undefined);
+  mark('snapshotTicks', values['snapshot-ticks'] !== undefined);
+  mark('out', values.out !== undefined);
+  mark('resume', values.resume !== undefined);
+  mark('seed', values.seed !== undefined);
+
+  const data = values.data === 'embedded' ? undefined : values.data;
+  const options: TrainOptions = {
+    data,
+    pad: values.pad ?? false,
+    upscale: values.upscale ?? false,
+    target: values.target ?? 'auto',
+    kimg: parsePositiveNumber('--kimg', values.kimg) ?? defaultKimgValue,
+    tickKimg: parsePositiveNumber('--tick-kimg', values['tick-kimg']) ?? DEFAULT_TICK_KIMG,
+    out: values.out,
+    resume: values.resume,
+    seed: parseInteger('--seed', values.seed, 0) ?? 0,
+    snapshotTicks: parseInteger('--snapshot-ticks', values['snapshot-ticks'], 1) ?? 1,
+  };
+  return { options, given, positionals: parsed.positionals, help: values.help ?? false };
+}
+
+/** Returns the kimg at which the final resolution has finished one stable phase. */
+export function defaultKimg(recipe: TrainRecipe, finalRes: number): number {
+  const { startRes, stableKimg, fadeKimg } = recipe.grow;
+  let kimg = stableKimg;
+  for (let res = startRes * 2; res <= finalRes; res *= 2) kimg += fadeKimg + stableKimg;
+  return kimg;
+}
+
+function parsePositiveNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`${flag} must be a positive number, got '${text}'`);
+  }
+  return value;
+}
+
+function parseInteger(flag: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isSafeInteger(value) || value < min) {
+    throw new UsageError(`${flag} must be an integer >= ${min}, got '${text}'`);
+  }
+  return value;
+}
