@@ -24,6 +24,12 @@ export interface LayerContext {
   readonly style?: (index: number) => NodeId;
 }
 
+/**
+ * A program request that the model cannot satisfy, such as a stage it does not have or a batch that
+ * does not split into minibatch-stddev groups. The message is written for the user.
+ */
+export class ProgramRequestError extends Error {}
+
 const paramTables = new WeakMap<ModelSpec, Map<string, ParamSpec>>();
 
 /** The parameter table entry called `name`; a missing entry is a bug in the checked model. */

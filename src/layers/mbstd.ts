@@ -4,6 +4,7 @@
 import type { Builder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/graph.ts';
 import { concatChannels } from './basic.ts';
+import { ProgramRequestError } from './context.ts';
 
 /**
  * Appends `features` channels to x `[N, C, H, W]`: per group and feature, the standard deviation
@@ -13,8 +14,10 @@ import { concatChannels } from './basic.ts';
 export function minibatchStddev(b: Builder, x: NodeId, group: number, features: number): NodeId {
   const [n, c, h, w] = b.shape(x) as [number, number, number, number];
   const g = Math.min(group, n);
-  if (n % g !== 0) throw new Error(`minibatch stddev: batch ${n} is not a multiple of the group size ${g}`);
-  if (c % features !== 0) throw new Error(`minibatch stddev: ${c} channels do not split into ${features} features`);
+  if (n % g !== 0) {
+    throw new ProgramRequestError(`minibatch stddev: batch ${n} is not a multiple of the group size ${g}; use a batch divisible by ${g}`);
+  }
+  if (c % features !== 0) throw new ProgramRequestError(`minibatch stddev: ${c} channels do not split into ${features} features`);
   const m = n / g;
 
   const grouped = b.reshape(x, [g, m, features, c / features, h, w]);

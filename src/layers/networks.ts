@@ -4,30 +4,27 @@
 import type { NodeId } from '../ir/graph.ts';
 import type { ModelSpec } from '../model/spec.ts';
 import { blend } from './basic.ts';
-import { type LayerContext, scaledParam } from './context.ts';
+import { type LayerContext, ProgramRequestError, scaledParam } from './context.ts';
 import { applyLayers } from './lower.ts';
 import { downsample, upsampleNearest } from './resample.ts';
-
-/** A stage or fade request that the model cannot satisfy; the message is meant for the user. */
-export class StageError extends Error {}
 
 /** Lists the synthesis resolutions of the model, increasing. */
 export function stageResolutions(spec: ModelSpec): number[] {
   return spec.synthesis.stages.map((s) => s.res);
 }
 
-/** Throws a StageError unless `stage` is a resolution of the model and, when fading, not the lowest. */
+/** Throws a ProgramRequestError unless `stage` is a resolution of the model and, when fading, not the lowest. */
 export function checkStage(spec: ModelSpec, stage: number, fading: boolean): void {
   const resolutions = stageResolutions(spec);
   if (!resolutions.includes(stage)) {
-    throw new StageError(`stage ${stage} is not a resolution of model ${spec.name} (stages: ${resolutions.join(', ')})`);
+    throw new ProgramRequestError(`stage ${stage} is not a resolution of model ${spec.name} (stages: ${resolutions.join(', ')})`);
   }
   if (fading && stage === resolutions[0]) {
-    throw new StageError(`stage ${stage} cannot fade in: it is the lowest stage of model ${spec.name}`);
+    throw new ProgramRequestError(`stage ${stage} cannot fade in: it is the lowest stage of model ${spec.name}`);
   }
   const head = spec.discriminator.stages.map((s) => s.res);
   if (!head.includes(stage)) {
-    throw new StageError(`stage ${stage} has no discriminator stage in model ${spec.name} (stages: ${head.join(', ')})`);
+    throw new ProgramRequestError(`stage ${stage} has no discriminator stage in model ${spec.name} (stages: ${head.join(', ')})`);
   }
 }
 
