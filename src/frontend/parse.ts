@@ -1,0 +1,76 @@
+// Lexes and parses .sgan text into an AST, converting Chevrotain's lexer and parser errors into
+// located diagnostics. The parser recovers, so one call reports every syntax error of a file.
+import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
+import { sganParser } from '../../grammar/parser.ts';
+import { sganLexer } from '../../grammar/tokens.ts';
+import type { FileCstNode } from '../../grammar/cst.d.ts';
+import type { Comment, SourceFile } from './ast.ts';
+import { AstBuilder } from './build-ast.ts';
+import { errorAt, type Diagnostic, type Span } from './diagnostics.ts';
+
+export interface ParseResult {
+  ast: SourceFile;
+  diagnostics: Diagnostic[];
+}
+
+const parserErrorCodes: Record<string, string> = {
+  MismatchedTokenException: 'E010',
+  NoViableAltException: 'E012',
+  EarlyExitException: 'E013',
+  NotAllInputParsedException: 'E014',
+};
+
+export function parseSource(text: string, file: string): ParseResult {
+  const diagnostics: Diagnostic[] = [];
+  const lexed = sganLexer.tokenize(text);
+  for (const error of lexed.errors) {
+    const span: Span = { file, offset: error.offset, line: error.line ?? 1, column: error.column ?? 1, length: error.length };
+    const character = text.slice(error.offset, error.offset + error.length);
+    diagnostics.push(errorAt(span, 'E001', `unexpected character '${character}'`, lexerHint(character)));
+  }
+
+  sganParser.input = lexed.tokens;
+  const cst = sganParser.file() as FileCstNode;
+  for (const error of sganParser.errors) {
+    diagnostics.push(convertParserError(error, text, file));
+  }
+
+  const builder = new AstBuilder(file);
+  const commentTokens = (lexed.groups['comments'] ?? []) as IToken[];
+  const comments: Comment[] = commentTokens.map((token) => ({ text: token.image, span: builder.tokenSpan(token) }));
+  const ast = builder.buildFile(cst, comments);
+  diagnostics.push(...builder.diagnostics);
+  return { ast, diagnostics };
+}
+
+function lexerHint(character: string): string | undefined {
+  if (character === '#') return "comments start with '//'";
+  if (character === '"' || character === "'") return 'the language has no strings; names are written bare';
+  return undefined;
+}
+
+function convertParserError(error: IRecognitionException, text: string, file: string): Diagnostic {
+  const code = parserErrorCodes[error.name] ?? 'E010';
+  const token = error.token;
+  let span: Span;
+  if (token.tokenType === EOF || Number.isNaN(token.startOffset)) {
+    span = endOfFileSpan(text, file);
+  } else {
+    span = {
+      file,
+      offset: token.startOffset,
+      line: token.startLine ?? 1,
+      column: token.startColumn ?? 1,
+      length: token.image.length,
+    };
+  }
+  return errorAt(span, code, error.message);
+}
+
+/** Points just past the last character of the file, on its last non-empty line. */
+function endOfFileSpan(text: string, file: string): Span {
+  const trimmed = text.replace(/\s+$/, '');
+  const lines = trimmed.split('\n');
+  const lastLine = lines[lines.length - 1] ?? '';
+  return { file, offset: trimmed.length, line: lines.length, column: lastLine.length + 1, length: 1 };
+}
