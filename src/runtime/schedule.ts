@@ -21,7 +21,7 @@ export interface Phase {
   phaseEndKimg: number;
 }
 
-/** Returns the phase at `kimg` thousand images shown; a phase includes its start and excludes its end. */
+/** Returns the phase at `kimg` thousand images shown. A phase includes its start and excludes its end. */
 export function phaseAt(recipe: TrainRecipe, finalRes: number, kimg: number): Phase {
   const { startRes, stableKimg, fadeKimg } = recipe.grow;
   checkResolution('start resolution', startRes);
@@ -35,21 +35,23 @@ export function phaseAt(recipe: TrainRecipe, finalRes: number, kimg: number): Ph
   if (!(kimg >= 0)) throw new Error(`invalid training progress ${kimg} kimg: expected a non-negative number`);
 
   const finalLevel = Math.log2(finalRes / startRes);
-  if (finalLevel === 0 || kimg < stableKimg) {
-    return stablePhase(startRes, 0, 0, finalLevel === 0 ? Infinity : stableKimg);
-  }
+  if (finalLevel === 0) return stablePhase(startRes, 0, 0, Infinity);
+  if (kimg < stableKimg) return stablePhase(startRes, 0, 0, stableKimg);
 
-  // After the first stable phase, each level takes one fade plus one stable phase.
-  const levelKimg = fadeKimg + stableKimg;
-  const sinceFirstStable = kimg - stableKimg;
-  const level = levelKimg === 0 ? finalLevel : Math.min(finalLevel, Math.floor(sinceFirstStable / levelKimg) + 1);
-  const res = startRes * 2 ** level;
-  const fadeStart = stableKimg + (level - 1) * levelKimg;
-  const fadeEnd = fadeStart + fadeKimg;
-  if (kimg < fadeEnd) {
-    return { res, fading: true, alpha: (kimg - fadeStart) / fadeKimg, level, phaseStartKimg: fadeStart, phaseEndKimg: fadeEnd };
+  // Walking the levels and summing the same boundaries that the phase reports keeps
+  // phaseStartKimg <= kimg < phaseEndKimg exact, where dividing by the level length could round
+  // across a boundary.
+  let fadeStart = stableKimg;
+  for (let level = 1; ; level++) {
+    const res = startRes * 2 ** level;
+    const fadeEnd = fadeStart + fadeKimg;
+    if (kimg < fadeEnd) {
+      return { res, fading: true, alpha: (kimg - fadeStart) / fadeKimg, level, phaseStartKimg: fadeStart, phaseEndKimg: fadeEnd };
+    }
+    const stableEnd = level === finalLevel ? Infinity : fadeEnd + stableKimg;
+    if (kimg < stableEnd) return stablePhase(res, level, fadeEnd, stableEnd);
+    fadeStart = stableEnd;
   }
-  return stablePhase(res, level, fadeEnd, level === finalLevel ? Infinity : fadeEnd + stableKimg);
 }
 
 /** Returns the learning rate at `res`: the per-resolution entry when there is one, else the base. */

@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -169,5 +170,36 @@ describe('safetensors', () => {
       "tensor 'w': shape [3] has 3 elements but data has 2",
     );
     expect(() => encodeSafetensors({ __metadata__: tensor([1]) })).toThrow(/invalid tensor name/);
+  });
+});
+
+describe('safetensors properties', () => {
+  it('round trips any float32 tensors', () => {
+    const shapeArbitrary = fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 });
+    const tensorArbitrary = shapeArbitrary.chain((shape) =>
+      fc
+        .float32Array({ minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) })
+        .map((data) => ({ shape, data })),
+    );
+    const nameArbitrary = fc.string({ minLength: 1, maxLength: 12 }).filter((name) => name !== '__metadata__');
+    fc.assert(
+      fc.property(
+        fc.dictionary(nameArbitrary, tensorArbitrary, { maxKeys: 5 }),
+        fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
+        (tensors, metadata) => {
+          const bytes = encodeSafetensors(tensors, metadata);
+          const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+          expect(headerLength % 8).toBe(0);
+          const decoded = decodeSafetensors(bytes);
+          expect(Object.keys(decoded.tensors).sort()).toEqual(Object.keys(tensors).sort());
+          for (const [name, t] of Object.entries(tensors)) {
+            expect(decoded.tensors[name]!.shape).toEqual(t.shape);
+            // Comparing bit patterns keeps NaN payloads and -0 honest.
+            expect(new Uint32Array(decoded.tensors[name]!.data.buffer)).toEqual(new Uint32Array(t.data.slice().buffer));
+          }
+          expect(decoded.metadata).toEqual(Object.keys(metadata).length > 0 ? metadata : {});
+        },
+      ),
+    );
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { TrainRecipe } from '../../src/model/spec.ts';
@@ -149,5 +150,49 @@ describe('mixingLayers', () => {
   it('returns one layer unmixed', () => {
     const rng = new Rng(7);
     for (let i = 0; i < 100; i++) expect(mixingLayers(rng, 1, 1)).toBe(1);
+  });
+});
+
+describe('phaseAt properties', () => {
+  it('keeps kimg inside the reported phase', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(4, 8, 16),
+        fc.integer({ min: 0, max: 4 }),
+        fc.double({ min: 0, max: 1000, noNaN: true }),
+        fc.double({ min: 0, max: 1000, noNaN: true }),
+        fc.double({ min: 0, max: 20_000, noNaN: true }),
+        (startRes, extraLevels, stableKimg, fadeKimg, kimg) => {
+          const finalRes = startRes * 2 ** extraLevels;
+          const phase = phaseAt(recipe({ startRes, stableKimg, fadeKimg }), finalRes, kimg);
+          expect(phase.phaseStartKimg).toBeLessThanOrEqual(kimg);
+          expect(kimg).toBeLessThan(phase.phaseEndKimg);
+          expect(phase.res).toBe(startRes * 2 ** phase.level);
+          expect(phase.res).toBeLessThanOrEqual(finalRes);
+          expect(phase.alpha).toBeGreaterThanOrEqual(0);
+          expect(phase.alpha).toBeLessThanOrEqual(1);
+          expect(phase.fading || phase.alpha === 1).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('never shrinks the resolution as kimg grows', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        fc.double({ min: 0, max: 500, noNaN: true }),
+        fc.double({ min: 0, max: 500, noNaN: true }),
+        (stableKimg, fadeKimg, a, b) => {
+          const r = recipe({ startRes: 4, stableKimg, fadeKimg });
+          const [early, late] = [phaseAt(r, 64, Math.min(a, b)), phaseAt(r, 64, Math.max(a, b))];
+          expect(late.level).toBeGreaterThanOrEqual(early.level);
+          if (late.level === early.level && early.fading && late.fading) {
+            expect(late.alpha).toBeGreaterThanOrEqual(early.alpha);
+          }
+        },
+      ),
+    );
   });
 });
