@@ -14,8 +14,8 @@
 import type { ConvAttrs, Shape } from '../../src/ir/graph.ts';
 import { gemmNT, transposeInto } from './gemm.ts';
 
-/** The largest im2col buffer, in elements; output rows are processed in tiles that fit in it. */
-const COL_LIMIT = 1 << 22;
+/** The default largest im2col buffer, in elements; output rows are processed in tiles that fit in it. */
+export const COL_LIMIT = 1 << 22;
 
 interface ConvGeometry {
   n: number;
@@ -39,12 +39,12 @@ interface ConvGeometry {
   tileRows: number;
 }
 
-function geometry(xShape: Shape, wShape: Shape, yShape: Shape, attrs: ConvAttrs): ConvGeometry {
+function geometry(xShape: Shape, wShape: Shape, yShape: Shape, attrs: ConvAttrs, colLimit: number): ConvGeometry {
   const [n, c, h, w] = xShape as [number, number, number, number];
   const [co, cPerGroup, kh, kw] = wShape as [number, number, number, number];
   const [, , oh, ow] = yShape as [number, number, number, number];
   const taps = cPerGroup * kh * kw;
-  const tileRows = Math.max(1, Math.min(oh, Math.floor(COL_LIMIT / Math.max(1, taps * ow))));
+  const tileRows = Math.max(1, Math.min(oh, Math.floor(colLimit / Math.max(1, taps * ow))));
   return {
     n, c, h, w, co, cPerGroup, coPerGroup: co / attrs.groups, kh, kw, oh, ow,
     groups: attrs.groups, stride: attrs.stride, top: attrs.padding[0], left: attrs.padding[2], taps, tileRows,
@@ -289,8 +289,9 @@ function useGemm(g: ConvGeometry): boolean {
 /** y = conv2d(x, w): x [N, C, H, W], w [CO, C / groups, KH, KW], y [N, CO, OH, OW]. */
 export function conv2dKernel(
   x: Float32Array, xShape: Shape, w: Float32Array, wShape: Shape, attrs: ConvAttrs, y: Float32Array, yShape: Shape,
+  colLimit = COL_LIMIT,
 ): void {
-  const g = geometry(xShape, wShape, yShape, attrs);
+  const g = geometry(xShape, wShape, yShape, attrs, colLimit);
   if (useGemm(g)) conv2dGemm(g, x, w, y);
   else conv2dRowwise(g, x, w, y);
 }
@@ -298,8 +299,9 @@ export function conv2dKernel(
 /** dx = the transpose of conv2d in x applied to dy; dx has the forward input's shape. */
 export function conv2dBackInputKernel(
   dy: Float32Array, dyShape: Shape, w: Float32Array, wShape: Shape, attrs: ConvAttrs, dx: Float32Array, xShape: Shape,
+  colLimit = COL_LIMIT,
 ): void {
-  const g = geometry(xShape, wShape, dyShape, attrs);
+  const g = geometry(xShape, wShape, dyShape, attrs, colLimit);
   if (useGemm(g)) conv2dBackInputGemm(g, dy, w, dx);
   else conv2dBackInputRowwise(g, dy, w, dx);
 }
@@ -307,8 +309,9 @@ export function conv2dBackInputKernel(
 /** dw = the transpose of conv2d in w applied to dy, summed over the batch; dw has the weight's shape. */
 export function conv2dBackWeightKernel(
   x: Float32Array, xShape: Shape, dy: Float32Array, dyShape: Shape, attrs: ConvAttrs, dw: Float32Array, wShape: Shape,
+  colLimit = COL_LIMIT,
 ): void {
-  const g = geometry(xShape, wShape, dyShape, attrs);
+  const g = geometry(xShape, wShape, dyShape, attrs, colLimit);
   if (useGemm(g)) conv2dBackWeightGemm(g, x, dy, dw);
   else conv2dBackWeightRowwise(g, x, dy, dw);
 }

@@ -10,13 +10,26 @@ import { matmulKernel } from './matmul.ts';
 import { broadcastKernel, flipKernel, padKernel, permuteKernel, sliceKernel } from './movement.ts';
 import { reduceKernel } from './reduce.ts';
 
+/** Marks the nodes that some output depends on; runGraph skips the others. */
+function neededNodes(graph: Graph): Uint8Array {
+  const needed = new Uint8Array(graph.nodes.length);
+  for (const id of graph.outputs.values()) needed[id] = 1;
+  for (let id = graph.nodes.length - 1; id >= 0; id--) {
+    if (!needed[id]) continue;
+    for (const operand of operands(graph.nodes[id]!)) needed[operand] = 1;
+  }
+  return needed;
+}
+
 /**
  * The index of the last node that reads each node, or Infinity for outputs, which must survive the
  * run. A node nobody reads gets its own index, so its buffer is dropped right after it is computed.
+ * With `needed`, only reads by needed nodes count.
  */
-export function lastUses(graph: Graph): number[] {
+export function lastUses(graph: Graph, needed?: Uint8Array): number[] {
   const last = graph.nodes.map((_, id) => id);
   graph.nodes.forEach((node, id) => {
+    if (needed !== undefined && !needed[id]) return;
     for (const operand of operands(node)) last[operand] = Math.max(last[operand]!, id);
   });
   for (const id of graph.outputs.values()) last[id] = Infinity;
@@ -132,7 +145,8 @@ function evaluate(node: Node, value: (id: NodeId) => Float32Array, shapeOf: (id:
  */
 export function runGraph(graph: Graph, feeds: TensorMap): TensorMap {
   const values: (Float32Array | undefined)[] = new Array(graph.nodes.length);
-  const last = lastUses(graph);
+  const needed = neededNodes(graph);
+  const last = lastUses(graph, needed);
   const value = (id: NodeId): Float32Array => {
     const buffer = values[id];
     if (buffer === undefined) throw new Error(`internal error: node ${id} has no value (read after its last use)`);
@@ -141,11 +155,13 @@ export function runGraph(graph: Graph, feeds: TensorMap): TensorMap {
   const shapeOf = (id: NodeId): readonly number[] => graph.nodes[id]!.shape;
 
   graph.nodes.forEach((node, id) => {
+    // Feeds are checked even when no output reads them, so a wrong feed never goes unnoticed.
+    if (!needed[id] && node.kind !== 'input' && node.kind !== 'param') return;
     values[id] = evaluate(node, value, shapeOf, feeds);
     for (const operand of operands(node)) {
       if (last[operand] === id) values[operand] = undefined;
     }
-    if (last[id] === id) values[id] = undefined;
+    if (last[id] === id || !needed[id]) values[id] = undefined;
   });
 
   const result: TensorMap = {};
