@@ -41,7 +41,10 @@ export function gridPixels(images: Tensor, opts: GridOptions = {}): PixelBuffer 
   if (channels !== 1 && channels !== 3) {
     throw new Error(`image grid needs 1 or 3 channels, got ${channels} in shape ${formatShape(images.shape)}`);
   }
-  if (count < 1 || images.data.length !== count * channels * height * width) {
+  if (count < 1 || height < 1 || width < 1) {
+    throw new Error(`image grid needs at least one non-empty image, got shape ${formatShape(images.shape)}`);
+  }
+  if (images.data.length !== count * channels * height * width) {
     throw new Error(`invalid image tensor: ${images.data.length} values for shape ${formatShape(images.shape)}`);
   }
   const cols = opts.cols ?? Math.ceil(Math.sqrt(count));

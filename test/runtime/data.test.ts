@@ -213,6 +213,24 @@ describe('image folder', () => {
     expect(pixel(batch, 0, 0, 8, 2)).toBeLessThan(0);
   });
 
+  it('applies EXIF orientation', async () => {
+    const rotated = mkdtempSync(join(tmpdir(), 'sganc-exif-'));
+    // Stored 40x20 with red on the left and blue on the right. Orientation 6 means "rotate 90 degrees
+    // clockwise to display", which puts the stored left edge at the top: red above, blue below.
+    const stored = Buffer.alloc(40 * 20 * 3);
+    for (let y = 0; y < 20; y++) for (let x = 0; x < 40; x++) stored.set(x < 20 ? RED : BLUE, (y * 40 + x) * 3);
+    await sharp(stored, { raw: { width: 40, height: 20, channels: 3 } })
+      .withMetadata({ orientation: 6 })
+      .jpeg({ quality: 95 })
+      .toFile(join(rotated, 'phone.jpg'));
+    const dataset = await loadDataset(rotated, { channels: 3, resolution: 16 });
+    const batch = dataset.batch([0], 16);
+    expect(pixel(batch, 0, 0, 2, 8)).toBeGreaterThan(0.8);
+    expect(pixel(batch, 0, 2, 2, 8)).toBeLessThan(-0.8);
+    expect(pixel(batch, 0, 0, 13, 8)).toBeLessThan(-0.8);
+    expect(pixel(batch, 0, 2, 13, 8)).toBeGreaterThan(0.8);
+  });
+
   it('rejects small images unless upscaling', async () => {
     const small = mkdtempSync(join(tmpdir(), 'sganc-small-'));
     await writeBlocks(join(small, 'tiny.png'), 16, 16, () => RED);

@@ -59,6 +59,8 @@ describe('gridPixels', () => {
   it('rejects invalid shapes and options', () => {
     expect(() => gridPixels(tensor([2, 2, 2]))).toThrow(/needs images \[N, C, H, W\], got shape \[2, 2, 2\]/);
     expect(() => gridPixels(tensor([1, 2, 2, 2]))).toThrow(/needs 1 or 3 channels, got 2/);
+    expect(() => gridPixels(tensor([0, 1, 2, 2]))).toThrow(/needs at least one non-empty image, got shape \[0, 1, 2, 2\]/);
+    expect(() => gridPixels({ shape: [1, 1, 2, 2], data: new Float32Array(3) })).toThrow(/invalid image tensor: 3 values/);
     expect(() => gridPixels(tensor([1, 1, 2, 2]), { scale: 1.5 })).toThrow(/invalid image grid scale 1.5/);
     expect(() => gridPixels(tensor([1, 1, 2, 2]), { cols: 0 })).toThrow(/invalid image grid cols 0/);
   });
