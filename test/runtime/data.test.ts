@@ -213,6 +213,27 @@ describe('image folder', () => {
     expect(pixel(batch, 0, 0, 8, 2)).toBeLessThan(0);
   });
 
+  it('decodes gray and 16-bit PNGs', async () => {
+    const depths = mkdtempSync(join(tmpdir(), 'sganc-depths-'));
+    const gray = Buffer.alloc(32 * 32, 200);
+    await sharp(gray, { raw: { width: 32, height: 32, channels: 1 } }).toColourspace('b-w').png().toFile(join(depths, 'a-gray8.png'));
+    await sharp(gray, { raw: { width: 32, height: 32, channels: 1 } }).toColourspace('grey16').png().toFile(join(depths, 'b-gray16.png'));
+    const rgb = Buffer.alloc(32 * 32 * 3, 100);
+    await sharp(rgb, { raw: { width: 32, height: 32, channels: 3 } }).toColourspace('rgb16').png().toFile(join(depths, 'c-rgb16.png'));
+
+    // 8-bit 200 maps to 200 / 127.5 - 1 and 100 to 100 / 127.5 - 1, whatever the stored depth.
+    const rgbSet = await loadDataset(depths, { channels: 3, resolution: 16 });
+    expect(rgbSet.count).toBe(3);
+    const batch = rgbSet.batch([0, 1, 2], 16);
+    for (let c = 0; c < 3; c++) {
+      expect(pixel(batch, 0, c, 8, 8)).toBeCloseTo(200 / 127.5 - 1, 2);
+      expect(pixel(batch, 1, c, 8, 8)).toBeCloseTo(200 / 127.5 - 1, 2);
+      expect(pixel(batch, 2, c, 8, 8)).toBeCloseTo(100 / 127.5 - 1, 2);
+    }
+    const graySet = await loadDataset(depths, { channels: 1, resolution: 16 });
+    expect(pixel(graySet.batch([1], 16), 0, 0, 8, 8)).toBeCloseTo(200 / 127.5 - 1, 2);
+  });
+
   it('applies EXIF orientation', async () => {
     const rotated = mkdtempSync(join(tmpdir(), 'sganc-exif-'));
     // Stored 40x20 with red on the left and blue on the right. Orientation 6 means "rotate 90 degrees
