@@ -1,0 +1,39 @@
+// `sganc`: dispatches to the command named by the first argument. Exit codes: 0 success, 1 errors
+// in the input (diagnostics, unreadable files), 2 usage errors.
+import { commands } from './commands/index.ts';
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'Usage: sganc COMMAND [options]',
+    '',
+    'sganc compiles StyleGAN models written in .sgan files.',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    "Run 'sganc COMMAND --help' for the options of a command.",
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const stream = name === undefined ? process.stderr : process.stdout;
+    stream.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    process.stderr.write(`sganc: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  const run = await command.load();
+  return run(rest);
+}
+
+// Direct runs (`tsx src/cli/main.ts ...`); bin/sganc.mjs imports main() instead.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
+}
