@@ -1,6 +1,6 @@
 // Convolution kernels of the reference executor: conv2d and its transposes in the input and in the
-// weight. All three go through im2col, so the inner loops run over contiguous rows of output pixels,
-// and all three accumulate in float64.
+// weight, all accumulated in float64. With 4 or more output channels per group they run as blocked
+// matrix products over im2col buffers; otherwise (depthwise convolutions) as direct loops.
 //
 // Layouts: x [N, C, H, W], w [CO, C / groups, KH, KW], y [N, CO, OH, OW], row-major. Padding is
 // [top, bottom, left, right]. For one image n and group g, with P = OH * OW output pixels and
@@ -114,90 +114,100 @@ function col2imAdd(dcol: Float64Array, g: ConvGeometry, row0: number, rows: numb
   }
 }
 
-// The row-wise paths: one float64 row of output pixels at a time.
+// The direct paths: no im2col, each tap adds a weight times a row of input pixels into a float64
+// row of output pixels, so the inner loop still runs over contiguous output memory.
 
-function conv2dRowwise(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void {
+function conv2dDirect(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void {
   const outPlane = g.oh * g.ow;
-  const col = new Float32Array(g.taps * g.tileRows * g.ow);
-  const acc = new Float64Array(g.tileRows * g.ow);
+  const plane = g.h * g.w;
+  const acc = new Float64Array(outPlane);
+  const columns = Array.from({ length: g.kw }, (_, kx) => validColumns(g, kx));
   for (let n = 0; n < g.n; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
-        const rows = Math.min(g.tileRows, g.oh - row0);
-        const p = rows * g.ow;
-        im2col(x, g, n, group, row0, rows, col);
-        for (let oc = 0; oc < g.coPerGroup; oc++) {
-          const channel = group * g.coPerGroup + oc;
-          const wRow = channel * g.taps;
-          acc.fill(0, 0, p);
-          for (let t = 0; t < g.taps; t++) {
-            const wv = w[wRow + t]!;
-            const colRow = t * p;
-            for (let q = 0; q < p; q++) acc[q] += wv * col[colRow + q]!;
+    for (let channel = 0; channel < g.co; channel++) {
+      const group = Math.floor(channel / g.coPerGroup);
+      acc.fill(0);
+      for (let c = 0; c < g.cPerGroup; c++) {
+        const xPlane = (n * g.c + group * g.cPerGroup + c) * plane;
+        for (let ky = 0; ky < g.kh; ky++) {
+          for (let kx = 0; kx < g.kw; kx++) {
+            const wv = w[((channel * g.cPerGroup + c) * g.kh + ky) * g.kw + kx]!;
+            const [first, last] = columns[kx]!;
+            for (let r = 0; r < g.oh; r++) {
+              const iy = r * g.stride - g.top + ky;
+              if (iy < 0 || iy >= g.h) continue;
+              const src = xPlane + iy * g.w + kx - g.left;
+              const dst = r * g.ow;
+              for (let ox = first; ox < last; ox++) acc[dst + ox] += wv * x[src + ox * g.stride]!;
+            }
           }
-          const dst = (n * g.co + channel) * outPlane + row0 * g.ow;
-          for (let q = 0; q < p; q++) y[dst + q] = acc[q]!;
         }
       }
+      const dst = (n * g.co + channel) * outPlane;
+      for (let q = 0; q < outPlane; q++) y[dst + q] = acc[q]!;
     }
   }
 }
 
-function conv2dBackInputRowwise(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void {
+function conv2dBackInputDirect(g: ConvGeometry, dy: Float32Array, w: Float32Array, dx: Float32Array): void {
   const outPlane = g.oh * g.ow;
-  const groupSize = g.cPerGroup * g.h * g.w;
-  const dcol = new Float64Array(g.taps * g.tileRows * g.ow);
-  const dx64 = new Float64Array(groupSize);
+  const plane = g.h * g.w;
+  const acc = new Float64Array(plane);
+  const columns = Array.from({ length: g.kw }, (_, kx) => validColumns(g, kx));
   for (let n = 0; n < g.n; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      dx64.fill(0);
-      for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
-        const rows = Math.min(g.tileRows, g.oh - row0);
-        const p = rows * g.ow;
-        dcol.fill(0, 0, g.taps * p);
-        for (let oc = 0; oc < g.coPerGroup; oc++) {
-          const channel = group * g.coPerGroup + oc;
-          const wRow = channel * g.taps;
-          const dyRow = (n * g.co + channel) * outPlane + row0 * g.ow;
-          for (let t = 0; t < g.taps; t++) {
-            const wv = w[wRow + t]!;
-            const colRow = t * p;
-            for (let q = 0; q < p; q++) dcol[colRow + q] += wv * dy[dyRow + q]!;
+    for (let channel = 0; channel < g.c; channel++) {
+      const group = Math.floor(channel / g.cPerGroup);
+      const c = channel - group * g.cPerGroup;
+      acc.fill(0);
+      for (let oc = 0; oc < g.coPerGroup; oc++) {
+        const outChannel = group * g.coPerGroup + oc;
+        const dyPlane = (n * g.co + outChannel) * outPlane;
+        for (let ky = 0; ky < g.kh; ky++) {
+          for (let kx = 0; kx < g.kw; kx++) {
+            const wv = w[((outChannel * g.cPerGroup + c) * g.kh + ky) * g.kw + kx]!;
+            const [first, last] = columns[kx]!;
+            for (let r = 0; r < g.oh; r++) {
+              const iy = r * g.stride - g.top + ky;
+              if (iy < 0 || iy >= g.h) continue;
+              const dst = iy * g.w + kx - g.left;
+              const src = dyPlane + r * g.ow;
+              for (let ox = first; ox < last; ox++) acc[dst + ox * g.stride] += wv * dy[src + ox]!;
+            }
           }
         }
-        col2imAdd(dcol, g, row0, rows, dx64);
       }
-      const dst = (n * g.c + group * g.cPerGroup) * g.h * g.w;
-      for (let i = 0; i < groupSize; i++) dx[dst + i] = dx64[i]!;
+      const dst = (n * g.c + channel) * plane;
+      for (let i = 0; i < plane; i++) dx[dst + i] = acc[i]!;
     }
   }
 }
 
-function conv2dBackWeightRowwise(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void {
+function conv2dBackWeightDirect(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void {
   const outPlane = g.oh * g.ow;
-  const col = new Float32Array(g.taps * g.tileRows * g.ow);
-  const dw64 = new Float64Array(g.co * g.taps);
-  for (let n = 0; n < g.n; n++) {
-    for (let group = 0; group < g.groups; group++) {
-      for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
-        const rows = Math.min(g.tileRows, g.oh - row0);
-        const p = rows * g.ow;
-        im2col(x, g, n, group, row0, rows, col);
-        for (let oc = 0; oc < g.coPerGroup; oc++) {
-          const channel = group * g.coPerGroup + oc;
-          const dyRow = (n * g.co + channel) * outPlane + row0 * g.ow;
-          const wRow = channel * g.taps;
-          for (let t = 0; t < g.taps; t++) {
-            const colRow = t * p;
-            let sum = 0;
-            for (let q = 0; q < p; q++) sum += dy[dyRow + q]! * col[colRow + q]!;
-            dw64[wRow + t] += sum;
+  const plane = g.h * g.w;
+  const columns = Array.from({ length: g.kw }, (_, kx) => validColumns(g, kx));
+  for (let channel = 0; channel < g.co; channel++) {
+    const group = Math.floor(channel / g.coPerGroup);
+    for (let c = 0; c < g.cPerGroup; c++) {
+      for (let ky = 0; ky < g.kh; ky++) {
+        for (let kx = 0; kx < g.kw; kx++) {
+          const [first, last] = columns[kx]!;
+          let sum = 0;
+          for (let n = 0; n < g.n; n++) {
+            const xPlane = (n * g.c + group * g.cPerGroup + c) * plane;
+            const dyPlane = (n * g.co + channel) * outPlane;
+            for (let r = 0; r < g.oh; r++) {
+              const iy = r * g.stride - g.top + ky;
+              if (iy < 0 || iy >= g.h) continue;
+              const src = xPlane + iy * g.w + kx - g.left;
+              const dyRow = dyPlane + r * g.ow;
+              for (let ox = first; ox < last; ox++) sum += dy[dyRow + ox]! * x[src + ox * g.stride]!;
+            }
           }
+          dw[((channel * g.cPerGroup + c) * g.kh + ky) * g.kw + kx] = sum;
         }
       }
     }
   }
-  for (let i = 0; i < dw.length; i++) dw[i] = dw64[i]!;
 }
 
 // The gemm paths: the products above as register-blocked matrix products.
@@ -280,7 +290,7 @@ function conv2dBackWeightGemm(g: ConvGeometry, x: Float32Array, dy: Float32Array
 
 /**
  * Whether the blocked matrix product pays off. With fewer than 4 output channels per group
- * (depthwise convolutions such as the blur) its 4-row blocks never fill, and the row-wise loops win.
+ * (depthwise convolutions such as the blur) its 4-row blocks never fill, and the direct loops win.
  */
 function useGemm(g: ConvGeometry): boolean {
   return g.coPerGroup >= 4;
@@ -293,7 +303,7 @@ export function conv2dKernel(
 ): void {
   const g = geometry(xShape, wShape, yShape, attrs, colLimit);
   if (useGemm(g)) conv2dGemm(g, x, w, y);
-  else conv2dRowwise(g, x, w, y);
+  else conv2dDirect(g, x, w, y);
 }
 
 /** dx = the transpose of conv2d in x applied to dy; dx has the forward input's shape. */
@@ -303,7 +313,7 @@ export function conv2dBackInputKernel(
 ): void {
   const g = geometry(xShape, wShape, dyShape, attrs, colLimit);
   if (useGemm(g)) conv2dBackInputGemm(g, dy, w, dx);
-  else conv2dBackInputRowwise(g, dy, w, dx);
+  else conv2dBackInputDirect(g, dy, w, dx);
 }
 
 /** dw = the transpose of conv2d in w applied to dy, summed over the batch; dw has the weight's shape. */
@@ -313,5 +323,5 @@ export function conv2dBackWeightKernel(
 ): void {
   const g = geometry(xShape, wShape, dyShape, attrs, colLimit);
   if (useGemm(g)) conv2dBackWeightGemm(g, x, dy, dw);
-  else conv2dBackWeightRowwise(g, x, dy, dw);
+  else conv2dBackWeightDirect(g, x, dy, dw);
 }
