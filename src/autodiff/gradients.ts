@@ -7,8 +7,8 @@ import { formatShape, type NodeId, operands, sameShape } from '../ir/graph.ts';
 import { vjp } from './rules.ts';
 
 /**
- * The nodes that lie on some path from a `wrt` node to `y`: descendants of a `wrt` node that are
- * also ancestors of `y` (both sets include their end points).
+ * Marks the nodes that lie on some path from a `wrt` node to `y`: descendants of a `wrt` node that
+ * are also ancestors of `y`. Both sets include their end points.
  */
 function nodesBetween(b: Builder, y: NodeId, wrt: readonly NodeId[]): Uint8Array {
   const nodes = b.graph.nodes;
@@ -31,8 +31,8 @@ function nodesBetween(b: Builder, y: NodeId, wrt: readonly NodeId[]): Uint8Array
 
 /**
  * Appends to `b`'s graph the gradient of `y` with respect to each node in `wrt` and returns one
- * gradient node per entry, with that entry's shape. `y` must be a scalar (shape []) unless `dy`, the
- * adjoint seed of y's shape, is given; then the result is the vector-Jacobian product with dy.
+ * gradient node per entry, with that entry's shape. `y` must be a scalar (shape []) unless `dy` is
+ * given. `dy` is the adjoint seed, of y's shape, and the result is then the vector-Jacobian product with dy.
  * Where y does not depend on a `wrt` node the result is a zero `fill`. Only nodes between a `wrt`
  * node and `y` are differentiated.
  */

@@ -99,7 +99,7 @@ function binaryRule(
       if (wantB) contributions.push([bOperand, b.mul(g, a)]);
       return contributions;
     case 'div': {
-      // d/da a/b = 1/b; d/db a/b = -a/b^2 = -(g/b) (a/b).
+      // d/da a/b = 1/b, and d/db a/b = -a/b^2, so the b adjoint is -(g/b) (a/b).
       const gOverB = b.div(g, bOperand);
       if (wantA) contributions.push([a, gOverB]);
       if (wantB) contributions.push([bOperand, b.unary('neg', b.mul(gOverB, id))]);
@@ -190,28 +190,28 @@ export function vjp(b: Builder, id: NodeId, g: NodeId, needsGradient: (operand: 
     case 'flip':
       return [[node.x, b.flip(g, node.axes)]];
     case 'matmul': {
-      // C = A B: dA = dC B^T, dB = A^T dC.
+      // C = A B gives dA = dC B^T and dB = A^T dC.
       const contributions: Contribution[] = [];
       if (needsGradient(node.a)) contributions.push([node.a, b.matmul(g, swapLastTwo(b, node.b))]);
       if (needsGradient(node.b)) contributions.push([node.b, b.matmul(swapLastTwo(b, node.a), g)]);
       return contributions;
     }
     case 'conv2d': {
-      // y = conv2d(x, w): dx = conv2dBackInput(g, w), dw = conv2dBackWeight(x, g).
+      // y = conv2d(x, w) gives dx = conv2dBackInput(g, w) and dw = conv2dBackWeight(x, g).
       const contributions: Contribution[] = [];
       if (needsGradient(node.x)) contributions.push([node.x, b.conv2dBackInput(g, node.w, node.attrs, b.shape(node.x))]);
       if (needsGradient(node.w)) contributions.push([node.w, b.conv2dBackWeight(node.x, g, node.attrs, b.shape(node.w))]);
       return contributions;
     }
     case 'conv2dBackInput': {
-      // out = C_w^T dy is bilinear, with <g, C_w^T dy> = <C_w g, dy> = <w, BW(g, dy)>.
+      // out = C_w^T dy is bilinear in (dy, w), and <g, C_w^T dy> = <conv2d(g, w), dy> = <w, conv2dBackWeight(g, dy)>.
       const contributions: Contribution[] = [];
       if (needsGradient(node.dy)) contributions.push([node.dy, b.conv2d(g, node.w, node.attrs)]);
       if (needsGradient(node.w)) contributions.push([node.w, b.conv2dBackWeight(g, node.dy, node.attrs, b.shape(node.w))]);
       return contributions;
     }
     case 'conv2dBackWeight': {
-      // out = BW(x, dy), with <G, BW(x, dy)> = <conv2d(x, G), dy> = <x, conv2dBackInput(dy, G)>.
+      // out = conv2dBackWeight(x, dy) is bilinear, and <g, out> = <conv2d(x, g), dy> = <x, conv2dBackInput(dy, g)>.
       const contributions: Contribution[] = [];
       if (needsGradient(node.x)) contributions.push([node.x, b.conv2dBackInput(node.dy, g, node.attrs, b.shape(node.x))]);
       if (needsGradient(node.dy)) contributions.push([node.dy, b.conv2d(node.x, g, node.attrs)]);

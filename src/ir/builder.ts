@@ -145,7 +145,7 @@ export class Builder {
 
   permute(x: NodeId, perm: readonly number[]): NodeId {
     const inShape = this.shape(x);
-    if (perm.length !== inShape.length || [...perm].sort().some((p, i) => p !== i)) {
+    if (perm.length !== inShape.length || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
       fail(`permutation [${perm.join(', ')}] does not match rank ${inShape.length}`);
     }
     if (perm.every((p, i) => p === i)) return x;

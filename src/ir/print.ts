@@ -14,7 +14,7 @@ function list(values: readonly number[]): string {
 /** The largest literal printed in full; longer ones print their length only. */
 const LITERAL_PRINT_LIMIT = 16;
 
-/** The right-hand side of a node's line, without the shape: `conv2d(%3, %7) stride=1 ...`. */
+/** Formats the right-hand side of a node's line, without the shape: `conv2d(%3, %7) stride=1 ...`. */
 export function formatNodeBody(node: Node): string {
   switch (node.kind) {
     case 'input':
@@ -63,7 +63,7 @@ export function formatNodeBody(node: Node): string {
   }
 }
 
-/** One node's line: `%12 = conv2d(%3, %7) stride=1 pad=[1,1,1,1] groups=1 : [8, 64, 16, 16]`. */
+/** Formats one node's line: `%12 = conv2d(%3, %7) stride=1 pad=[1,1,1,1] groups=1 : [8, 64, 16, 16]`. */
 export function formatNode(node: Node, id: NodeId): string {
   return `${ref(id)} = ${formatNodeBody(node)} : ${formatShape(node.shape)}`;
 }

@@ -18,8 +18,8 @@
  *    log, sqrt and cos, so values agree up to their rounding. |z| <= sqrt(48 ln 2) ~ 5.77.
  *
  * The key is a float32 scalar holding an integer in [0, 2^24), so it survives the float32 round trip
- * and converts to a u32 without loss. `stream` is a non-negative integer below 2^32 that tells call
- * sites apart; `i` is the row-major element index.
+ * and converts to a u32 without loss. `stream` is a non-negative integer below 2^32 that distinguishes
+ * call sites, and `i` is the row-major element index.
  */
 
 const ROTATIONS = [13, 15, 26, 6, 17, 29, 16, 24] as const;

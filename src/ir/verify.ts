@@ -65,7 +65,12 @@ function expectedShape(node: Node, shapeOf: (id: NodeId) => Shape): Shape {
       if (node.op !== 'sum' && node.op !== 'max') violation(`unknown reduce op '${node.op}'`);
       const x = shapeOf(node.x);
       checkAxisList('reduce', node.axes, x.length, true);
-      return x.flatMap((d, i) => (node.axes.includes(i) ? (node.keepDims ? [1] : []) : [d]));
+      const shape: number[] = [];
+      x.forEach((d, i) => {
+        if (!node.axes.includes(i)) shape.push(d);
+        else if (node.keepDims) shape.push(1);
+      });
+      return shape;
     }
     case 'reshape': {
       const x = shapeOf(node.x);
@@ -181,7 +186,7 @@ function checkNode(graph: Graph, node: Node, id: NodeId): void {
   }
 }
 
-/** The node, its operands and their shapes, for error messages. */
+/** Formats the node, its operands and their shapes for error messages. */
 function dumpNode(graph: Graph, id: NodeId): string {
   const node = graph.nodes[id]!;
   const lines = [`  ${formatNode(node, id)}`];

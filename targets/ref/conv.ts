@@ -14,7 +14,7 @@
 import type { ConvAttrs, Shape } from '../../src/ir/graph.ts';
 import { gemmNT, transposeInto } from './gemm.ts';
 
-/** The default largest im2col buffer, in elements; output rows are processed in tiles that fit in it. */
+/** The default maximum im2col buffer size, in elements. Output rows are processed in tiles that fit in it. */
 export const COL_LIMIT = 1 << 22;
 
 interface ConvGeometry {
@@ -51,7 +51,7 @@ function geometry(xShape: Shape, wShape: Shape, yShape: Shape, attrs: ConvAttrs,
   };
 }
 
-/** The first and one-past-last output column whose input column ow * stride - left + kx lies inside [0, w). */
+/** Returns the first and one-past-last output column whose input column ow * stride - left + kx lies inside [0, w). */
 function validColumns(g: ConvGeometry, kx: number): [number, number] {
   const offset = kx - g.left;
   const first = offset >= 0 ? 0 : Math.ceil(-offset / g.stride);
@@ -289,7 +289,7 @@ function conv2dBackWeightGemm(g: ConvGeometry, x: Float32Array, dy: Float32Array
 }
 
 /**
- * Whether the blocked matrix product pays off. With fewer than 4 output channels per group
+ * Returns whether the blocked matrix product pays off. With fewer than 4 output channels per group
  * (depthwise convolutions such as the blur) its 4-row blocks never fill, and the direct loops win.
  */
 function useGemm(g: ConvGeometry): boolean {

@@ -9,7 +9,7 @@ import { assertNever, type BinaryOp, type UnaryOp } from '../../src/ir/graph.ts'
  * - sign: -1, 0 or 1, with sign(0) = 0.
  * - softplus: ln(1 + e^x), evaluated as max(x, 0) + log1p(e^-|x|) so large |x| neither overflows
  *   nor loses the small tail.
- * - sigmoid: 1 / (1 + e^-x), evaluated from e^-|x| so it never overflows.
+ * - sigmoid: 1 / (1 + e^-x), evaluated from e^-|x| <= 1 so the exponential cannot overflow.
  * - lrelu: x > 0 ? x : slope * x.
  * - lreluGrad: x > 0 ? 1 : slope, the derivative of lrelu (the value at 0 is slope).
  */

@@ -3,7 +3,7 @@
 import { assertNever, type ReduceOp, type Shape } from '../../src/ir/graph.ts';
 import { contiguousStrides } from './movement.ts';
 
-/** The flat offsets of every index tuple of `shape` under `strides`, in row-major order. */
+/** Lists the flat offsets of every index tuple of `shape` under `strides`, in row-major order. */
 function offsetsOf(shape: readonly number[], strides: readonly number[]): Int32Array {
   let count = 1;
   for (const d of shape) count *= d;

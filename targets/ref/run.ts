@@ -23,7 +23,7 @@ function neededNodes(graph: Graph): Uint8Array {
 
 /**
  * The index of the last node that reads each node, or Infinity for outputs, which must survive the
- * run. A node nobody reads gets its own index, so its buffer is dropped right after it is computed.
+ * run. A node that no node reads gets its own index, so its buffer is dropped right after it is computed.
  * With `needed`, only reads by needed nodes count.
  */
 export function lastUses(graph: Graph, needed?: Uint8Array): number[] {
@@ -138,8 +138,8 @@ function evaluate(node: Node, value: (id: NodeId) => Float32Array, shapeOf: (id:
 }
 
 /**
- * Runs `graph` on the CPU. `feeds` holds every input and parameter by name; the result holds every
- * output by name. Throws an Error naming the tensor when a feed is missing or has the wrong shape.
+ * Runs `graph` on the CPU. `feeds` contains every input and parameter by name, and the result contains
+ * every output by name. Throws an Error naming the tensor when a feed is missing or has the wrong shape.
  * Intermediate buffers are dropped after their last reader, so peak memory stays near the live set.
  * Output buffers are fresh arrays: the caller may keep or modify them freely.
  */

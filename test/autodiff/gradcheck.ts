@@ -27,11 +27,10 @@ export interface GradCheckOptions {
 }
 
 /**
- * Tolerances: values are stored in float32 (relative rounding 6e-8), so with a half step of 1e-2
- * the rounding noise of the loss divided by the step is around 1e-5 relative for the small graphs
- * here, and the truncation error of the central difference is h^2/6 times the third derivative.
- * The defaults leave a wide margin over both while still catching any wrong rule, which is off by
- * a factor or a sign.
+ * Tolerances: values are stored in float32, with relative rounding 6e-8. With a half step of 1e-2
+ * the rounding noise of the loss divided by the step is about 1e-5 relative for these small graphs.
+ * The truncation error of the central difference is h^2/6 times the third derivative. The defaults
+ * leave a wide margin over both and still catch a wrong rule, which is off by a factor or a sign.
  */
 const DEFAULTS = { step: 1e-2, maxCoordinates: 12, rtol: 1e-2, atol: 2e-3, seed: 1 };
 
@@ -90,7 +89,7 @@ export function checkGradients(leaves: Leaf[], build: (b: Builder, ids: NodeId[]
   });
 }
 
-/** A leaf with uniform values in [lo, hi), or with magnitudes in [lo, hi) and random signs. */
+/** Creates a leaf with uniform values in [lo, hi), or with magnitudes in [lo, hi) and random signs. */
 export function randomLeaf(name: string, shape: Shape, seed: number, lo = -1, hi = 1, randomSign = false): Leaf {
   const next = uniformSource(seed);
   const data = Float32Array.from({ length: numel(shape) }, () => {

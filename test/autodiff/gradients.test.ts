@@ -27,7 +27,7 @@ describe('gradients', () => {
     const node = b.graph.node(gUnused!);
     expect(node.kind).toBe('fill');
     expect(node.shape).toEqual([2, 3]);
-    expect(node.kind === 'fill' && node.value).toBe(0);
+    expect(node.kind === 'fill' ? node.value : undefined).toBe(0);
     expect(gx).not.toBe(gUnused);
   });
 

@@ -234,7 +234,8 @@ describe('contraction gradients', () => {
     })
     .filter((c) => c.h + c.padding[0] + c.padding[1] >= c.k && c.w + c.padding[2] + c.padding[3] >= c.k)
     .map((c) => {
-      const groups = c.grouping === 'single' ? 1 : c.grouping === 'pair' ? 2 : c.channels * 2;
+      const groupCounts = { single: 1, pair: 2, depthwise: c.channels * 2 };
+      const groups = groupCounts[c.grouping];
       const cin = c.grouping === 'single' ? c.channels : c.channels * 2;
       const attrs: ConvAttrs = { stride: c.stride, padding: c.padding, groups };
       const xShape = [c.n, cin, c.h, c.w];

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { fillRandn, randnAt, threefry2x32 } from '../../src/ir/rng.ts';
 
 describe('threefry2x32', () => {
-  // Known answers for Threefry-2x32 with 20 rounds from Random123's kat_vectors file:
-  // key (k0, k1), counter (c0, c1) -> output words.
+  // Known-answer test vectors for Threefry-2x32 with 20 rounds, as published with Random123
+  // (D. E. Shaw Research): key (k0, k1), counter (c0, c1) -> output words.
   const cases: [number, number, number, number, number, number][] = [
     [0, 0, 0, 0, 0x6b200159, 0x99ba4efe],
     [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x1cb996fc, 0xbb002be7],
