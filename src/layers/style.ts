@@ -8,9 +8,17 @@ import { perChannel } from './basic.ts';
 import { type LayerContext, scaledParam } from './context.ts';
 import { equalizedDense } from './equalized.ts';
 
-type NoiseLayer = { name: string; strength: string; input: string };
+type NoiseLayer = { name: string; strength: string };
 
-/** NoiseInjection: x + strength[c] * noise, where noise `[N, 1, H, W]` is shared by all channels. */
+/** Names the input that feeds a noise layer's noise in programs built with noise 'input'. */
+export function noiseInputName(layerName: string): string {
+  return `noise.${layerName}`;
+}
+
+/**
+ * NoiseInjection: x + strength[c] * noise, where noise `[N, 1, H, W]` is shared by all channels.
+ * NOTE: the input is named `noise.<layer name>`; the layer's `input` field from the checker is not used.
+ */
 export function noiseInjection(ctx: LayerContext, x: NodeId, layer: NoiseLayer): NodeId {
   const b = ctx.b;
   const [n, , h, w] = b.shape(x) as [number, number, number, number];
@@ -20,7 +28,7 @@ export function noiseInjection(ctx: LayerContext, x: NodeId, layer: NoiseLayer):
     case 'none':
       return x;
     case 'input':
-      noise = b.input(layer.input, noiseShape);
+      noise = b.input(noiseInputName(layer.name), noiseShape);
       break;
     case 'random':
       if (ctx.noiseKey === undefined) throw new Error('internal error: random noise needs the noise_key input');
@@ -34,8 +42,8 @@ export function noiseInjection(ctx: LayerContext, x: NodeId, layer: NoiseLayer):
 const streamTables = new WeakMap<ModelSpec, Map<string, number>>();
 
 /**
- * The randn stream id of a noise layer: its position among all noise layers of the synthesis
- * network, counted over every stage. It does not depend on the stage being built, so a layer's
+ * Returns the randn stream id of a noise layer: its position among all noise layers of the
+ * synthesis network, counted over every stage. It does not depend on the stage being built, so a layer's
  * noise under one key is the same in every program.
  */
 export function noiseStream(spec: ModelSpec, layerName: string): number {
@@ -58,8 +66,8 @@ type AdainLayer = { channels: number; styleIndex: number; eps: number; styleWeig
 
 /**
  * AdaIN: instance norm over H and W per sample and channel, (x - mean) * rsqrt(var + eps), then
- * x * (s + 1) + b, where [s, b] `[N, 2C]` is the EqualizedDense of this layer's style vector:
- * s is the first C outputs and b the second C.
+ * x * (s + 1) + b. The style [s, b] `[N, 2C]` is the EqualizedDense of this layer's style vector,
+ * with s the first C outputs and b the second C.
  */
 export function adain(ctx: LayerContext, x: NodeId, layer: AdainLayer): NodeId {
   const b = ctx.b;

@@ -82,7 +82,7 @@ describe('noiseInjection', () => {
     const b = new Builder();
     b.output('y', noiseInjection(context(b, spec, 2, { noise: 'input' }), b.input('x', [2, 4, 2, 2]), noiseLayer));
     const noise = tensor([2, 1, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]);
-    const y = runGraph(b.graph, { x, [noiseLayer.input]: noise, [noiseLayer.strength]: strength }).y!;
+    const y = runGraph(b.graph, { x, [`noise.${noiseLayer.name}`]: noise, [noiseLayer.strength]: strength }).y!;
     const expected = Array.from(x.data, (v, i) => {
       const n = Math.floor(i / 16);
       const c = Math.floor(i / 4) % 4;
