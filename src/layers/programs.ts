@@ -90,7 +90,8 @@ export function buildDiscriminator(spec: ModelSpec, opts: StageOptions): Graph {
  * Builds one generator training step with the non-saturating logistic loss. Inputs: those of
  * buildGenerator with noise 'random', and every discriminator parameter used at the stage.
  * Outputs: `loss_g` [] = mean softplus(-D(G(z))) and `grad.<name>` for every mapping and synthesis
- * parameter of `spec.params`. Parameters of stages above `stage` get a zero gradient.
+ * parameter that the program reads. Parameters of higher stages are not read and get no output,
+ * so the caller treats a missing gradient as zero.
  */
 export function buildGeneratorStep(spec: ModelSpec, opts: StageOptions): Graph {
   checkStage(spec, opts.stage, opts.fading);
@@ -112,7 +113,8 @@ export function buildGeneratorStep(spec: ModelSpec, opts: StageOptions): Graph {
  * lerp(upsample(downsample(real)), real, alpha). Outputs: `loss_d` [] = mean softplus(D(fake)) +
  * mean softplus(-D(real)); `r1` [] = r1Gamma / 2 * mean over the batch of ||grad D(real)||^2, taken
  * on the raw logits with respect to the crossfaded reals (0 when r1Gamma is 0); `score_real` and
- * `score_fake` [], the mean logits; `grad.<name>` of loss_d + r1 for every discriminator parameter.
+ * `score_fake` [], the mean logits; `grad.<name>` of loss_d + r1 for every discriminator parameter
+ * that the program reads (none for higher stages).
  */
 export function buildDiscriminatorStep(spec: ModelSpec, opts: StageOptions & { r1Gamma: number }): Graph {
   checkStage(spec, opts.stage, opts.fading);
@@ -194,16 +196,12 @@ function emitGenerator(
 }
 
 /**
- * Adds `grad.<name>` outputs of the scalar `loss` for every parameter of `networks` in spec.params,
- * with a zero tensor for a parameter the program does not use (a stage above the current one).
+ * Adds `grad.<name>` outputs of the scalar `loss` for every parameter of `networks` that the graph
+ * reads. Zero tensors for unread parameters would cost a full copy of the higher stages per step.
  */
 function emitParamGradients(b: Builder, spec: ModelSpec, loss: NodeId, networks: readonly NetworkName[]): void {
   const present = b.graph.params();
-  const trained = spec.params.filter((p) => networks.includes(p.network));
-  const used = trained.filter((p) => present.has(p.name));
+  const used = spec.params.filter((p) => networks.includes(p.network) && present.has(p.name));
   const grads = gradients(b, loss, used.map((p) => present.get(p.name)!));
   used.forEach((p, i) => b.output(`grad.${p.name}`, grads[i]!));
-  for (const p of trained) {
-    if (!present.has(p.name)) b.output(`grad.${p.name}`, b.fill(p.shape, 0));
-  }
 }
