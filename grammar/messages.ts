@@ -75,6 +75,7 @@ export const sganErrorMessages: IParserErrorMessageProvider = {
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {
     const found = actual[0] === undefined ? 'the end of the file' : describeToken(actual[0]);
+    if (ruleName === 'value') return `expected ${firstTokens(expectedPathsPerAlt)} but found ${found}`;
     return `unexpected ${found} in ${describeRule(ruleName)}; expected ${firstTokens(expectedPathsPerAlt)}`;
   },
   buildEarlyExitMessage({ expectedIterationPaths, actual, ruleName }) {

@@ -6,6 +6,9 @@ import { createToken, Lexer, type TokenType } from 'chevrotain';
 
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED });
 export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, group: 'comments' });
+// `#` comments are not part of the language; lexing them as a group of their own lets the front end
+// report one error per comment instead of parse errors for every word in it.
+export const HashComment = createToken({ name: 'HashComment', pattern: /#[^\n\r]*/, group: 'hashComments' });
 
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
 
@@ -124,6 +127,7 @@ const keywordsLongestFirst = [...keywordTokens].sort(
 export const allTokens: TokenType[] = [
   WhiteSpace,
   LineComment,
+  HashComment,
   Dimensions,
   NumberLiteral,
   DotDot,

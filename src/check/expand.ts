@@ -49,11 +49,18 @@ export class Expander {
     this.checkRecursion();
   }
 
-  expand(body: LayerStatement[]): FlatLayer[] {
-    const out: FlatLayer[] = [];
-    this.expandInto(out, body, new Map(), undefined, []);
-    return out;
+  /**
+   * Expands a layer list. `complete` is false when a call or repeat could not be expanded; its error
+   * is already reported, and checks of the list's end shape would only repeat it.
+   */
+  expand(body: LayerStatement[]): { layers: FlatLayer[]; complete: boolean } {
+    const layers: FlatLayer[] = [];
+    this.incomplete = false;
+    this.expandInto(layers, body, new Map(), undefined, []);
+    return { layers, complete: !this.incomplete };
   }
+
+  private incomplete = false;
 
   private checkBlockDecl(decl: BlockDecl): void {
     const seen = new Set<string>();
@@ -189,6 +196,7 @@ export class Expander {
         }
         case 'repeat': {
           const count = readInteger(this.report, substitute(statement.count, env), 'the repeat count');
+          if (count === undefined) this.incomplete = true;
           const inner = outer ?? { site: statement.span };
           for (let i = 0; i < (count ?? 0); i++) this.expandInto(out, statement.body, env, inner, stack);
           break;
@@ -196,9 +204,11 @@ export class Expander {
         case 'call': {
           const entry = this.blocks.get(statement.name);
           // Unknown blocks, bad arity and recursion were reported by checkBodies.
-          if (entry === undefined || stack.includes(statement.name)) break;
+          if (entry === undefined || stack.includes(statement.name) || statement.args.length > entry.decl.params.length) {
+            this.incomplete = true;
+            break;
+          }
           const params = entry.decl.params;
-          if (statement.args.length > params.length) break;
           const inner = new Map<string, Value>();
           let bound = true;
           params.forEach((param, i) => {
@@ -208,7 +218,10 @@ export class Expander {
             else if (value.kind !== 'name' && !this.checkArgumentType(value, param, statement.name)) bound = false;
             else inner.set(param.name, value);
           });
-          if (!bound) break;
+          if (!bound) {
+            this.incomplete = true;
+            break;
+          }
           this.expandInto(out, entry.decl.body, inner, { site }, [...stack, statement.name]);
           break;
         }

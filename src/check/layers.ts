@@ -155,7 +155,7 @@ export class SectionBuilder {
           const known = upsampleModes.find((m) => word.kind === 'name' && word.name === m);
           if (known === undefined) {
             const hint = word.kind === 'name' ? didYouMean(word.name, upsampleModes) : undefined;
-            this.report.error(word.span, 'E051', `unknown upsample mode ${describeValue(word)}; expected nearest or bilinear`, hint);
+            this.report.error(word.span, 'E051', `unknown upsample mode ${word.kind === 'name' ? `'${word.name}'` : describeValue(word)}; expected nearest or bilinear`, hint);
             return false;
           }
           mode = known;

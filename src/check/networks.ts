@@ -51,8 +51,8 @@ export function buildMapping(body: LayerStatement[], header: ModelHeader, expand
     { kind: 'vector', channels: header.zDim },
     report,
   );
-  const flat = expander.expand(body);
-  if (section.applyAll(flat)) {
+  const { layers: flat, complete } = expander.expand(body);
+  if (section.applyAll(flat) && complete) {
     const end = section.shape;
     if (end.kind !== 'vector' || end.channels !== header.wDim) {
       const site = flat[flat.length - 1]?.site ?? body[0]?.span;
@@ -78,6 +78,7 @@ function collectStages(stages: StageDecl[], expected: number[], where: string, s
   const byRes = new Map<number, StageDecl>();
   let complete = true;
   for (const stage of stages) {
+    const duplicates: { res: number; line: number }[] = [];
     const from = readResolution(report, stage.from, 'a stage resolution');
     const to = stage.to === undefined ? from : readResolution(report, stage.to, 'a stage resolution');
     if (from === undefined || to === undefined) {
@@ -94,11 +95,18 @@ function collectStages(stages: StageDecl[], expected: number[], where: string, s
       }
       const previous = byRes.get(res);
       if (previous !== undefined) {
-        report.error(stage.span, 'E041', `stage ${res} is declared twice in ${where}; the first is at line ${previous.span.line}`);
-        complete = false;
+        duplicates.push({ res, line: previous.span.line });
         continue;
       }
       byRes.set(res, stage);
+    }
+    if (duplicates.length > 0) {
+      const one = duplicates.length === 1;
+      const resolutions = duplicates.map((d) => d.res).join(' and ');
+      const lines = duplicates.map((d) => d.line).join(' and ');
+      const message = `${one ? 'stage' : 'stages'} ${resolutions} ${one ? 'is' : 'are'} already declared in ${where} (line ${lines})`;
+      report.error(stage.span, 'E041', message, 'each resolution needs exactly one stage');
+      complete = false;
     }
   }
   const missing = expected.filter((res) => !byRes.has(res));
@@ -109,8 +117,8 @@ function collectStages(stages: StageDecl[], expected: number[], where: string, s
 }
 
 /** Expands each stage declaration once, however many resolutions its range covers. */
-function expandStages(table: StageTable, expander: Expander): Map<StageDecl, FlatLayer[]> {
-  const expanded = new Map<StageDecl, FlatLayer[]>();
+function expandStages(table: StageTable, expander: Expander): Map<StageDecl, { layers: FlatLayer[]; complete: boolean }> {
+  const expanded = new Map<StageDecl, { layers: FlatLayer[]; complete: boolean }>();
   for (const stage of new Set(table.byRes.values())) expanded.set(stage, expander.expand(stage.body));
   return expanded;
 }
@@ -124,7 +132,7 @@ function checkStageEnd(stage: StageDecl, res: number, shape: Shape, expected: Sh
   if (shape.kind !== expected.kind || (shape.kind === 'image' && expected.kind === 'image' && shape.res !== expected.res)) {
     report.error(stage.span, 'E054', `stage ${res} of ${where} ends with ${describeShape(shape)} but must end with ${describeShape(expected)}`, hint);
   } else if (shape.channels !== expected.channels) {
-    report.error(stage.span, 'E044', `stage ${res} of ${where} ends with ${shape.channels} channels but must end with ${expected.channels}`, 'the channels map sets each stage\'s feature channels; give the last conv an `out` that matches it');
+    report.error(stage.span, 'E044', `stage ${res} of ${where} ends with ${shape.channels} channels but must end with ${expected.channels}`, "the channels map sets each stage's feature channels; give the last conv an 'out' that matches it");
   }
 }
 
@@ -173,7 +181,8 @@ export function buildSynthesis(
       input,
       report,
     );
-    if (section.applyAll(expanded.get(stage)!)) {
+    const { layers, complete } = expanded.get(stage)!;
+    if (section.applyAll(layers) && complete) {
       const hint = res === constSize ? 'the first stage keeps the constant\'s size' : 'a synthesis stage above the constant starts with one \'upsample\'';
       checkStageEnd(stage, res, section.shape, { kind: 'image', channels, res }, where, hint, report);
     }
@@ -244,7 +253,8 @@ export function buildDiscriminator(
       { kind: 'image', channels, res },
       report,
     );
-    if (section.applyAll(expanded.get(stage)!)) {
+    const { layers, complete } = expanded.get(stage)!;
+    if (section.applyAll(layers) && complete) {
       if (res > head) {
         const hint = "a discriminator stage above the head ends with one 'downsample'";
         checkStageEnd(stage, res, section.shape, { kind: 'image', channels: next, res: res / 2 }, where, hint, report);

@@ -2,11 +2,11 @@
 // located diagnostics. The parser recovers, so one call reports every syntax error of a file.
 import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
 import { sganParser } from '../../grammar/parser.ts';
-import { sganLexer } from '../../grammar/tokens.ts';
+import { Identifier, keywordSpellings, sganLexer } from '../../grammar/tokens.ts';
 import type { FileCstNode } from '../../grammar/cst.d.ts';
 import type { Comment, SourceFile } from './ast.ts';
 import { AstBuilder } from './build-ast.ts';
-import { errorAt, type Diagnostic, type Span } from './diagnostics.ts';
+import { didYouMean, errorAt, type Diagnostic, type Span } from './diagnostics.ts';
 
 export interface ParseResult {
   ast: SourceFile;
@@ -29,6 +29,11 @@ export function parseSource(text: string, file: string): ParseResult {
     diagnostics.push(errorAt(span, 'E001', `unexpected character '${character}'`, lexerHint(character)));
   }
 
+  for (const token of (lexed.groups['hashComments'] ?? []) as IToken[]) {
+    const span: Span = { file, offset: token.startOffset, line: token.startLine ?? 1, column: token.startColumn ?? 1, length: 1 };
+    diagnostics.push(errorAt(span, 'E001', "unexpected character '#'", "comments start with '//'"));
+  }
+
   sganParser.input = lexed.tokens;
   const cst = sganParser.file() as FileCstNode;
   for (const error of sganParser.errors) {
@@ -44,7 +49,6 @@ export function parseSource(text: string, file: string): ParseResult {
 }
 
 function lexerHint(character: string): string | undefined {
-  if (character === '#') return "comments start with '//'";
   if (character === '"' || character === "'") return 'the language has no strings; names are written bare';
   return undefined;
 }
@@ -64,7 +68,13 @@ function convertParserError(error: IRecognitionException, text: string, file: st
       length: token.image.length,
     };
   }
-  return errorAt(span, code, error.message);
+  return errorAt(span, code, error.message, keywordHint(token));
+}
+
+/** Suggests a keyword when a name stands where a statement was expected, as in `mixng 0.9`. */
+function keywordHint(token: IToken): string | undefined {
+  if (token.tokenType !== Identifier) return undefined;
+  return didYouMean(token.image, keywordSpellings);
 }
 
 /** Points just past the last character of the file, on its last non-empty line. */
