@@ -5,13 +5,16 @@
 import type { CodeBlockWriter } from 'ts-morph';
 
 import type { TrainRecipe } from '../model/spec.ts';
+import { quote } from './sources.ts';
+
+const FIRST_SECTION = 'Loss';
 
 /** Writes `recipe` as an object literal, with a comment naming each setting and its unit. */
 export function writeRecipeLiteral(writer: CodeBlockWriter, recipe: TrainRecipe): void {
   writer.write('').block(() => {
-    section(writer, 'Loss');
+    section(writer, FIRST_SECTION);
     line(writer, 'Non-saturating logistic loss: G minimises softplus(-D(G(z))), D softplus(D(G(z))) + softplus(-D(x)).');
-    writer.writeLine(`loss: ${JSON.stringify(recipe.loss)},`);
+    writer.writeLine(`loss: ${quote(recipe.loss)},`);
     line(writer, 'R1 penalty weight gamma: gamma / 2 * E[|grad_x D(x)|^2] on reals, every step; 0 turns it off.');
     writer.writeLine(`r1Gamma: ${num(recipe.r1Gamma)},`);
 
@@ -51,7 +54,7 @@ export function writeRecipeLiteral(writer: CodeBlockWriter, recipe: TrainRecipe)
 }
 
 function section(writer: CodeBlockWriter, title: string): void {
-  writer.blankLineIfLastNot();
+  if (title !== FIRST_SECTION) writer.blankLineIfLastNot();
   writer.writeLine(`// ${title}`);
 }
 

@@ -15,5 +15,7 @@ export const commands: Command[] = [
   { name: 'fmt', summary: 'print or rewrite a .sgan file in canonical format', load: () => import('./fmt.ts').then((m) => m.fmtCommand) },
   { name: 'graph', summary: 'print the layer graph of one network at one stage', load: () => import('./graph.ts').then((m) => m.graphCommand) },
   { name: 'init', summary: 'write freshly initialised parameters to a safetensors file', load: () => import('./init.ts').then((m) => m.initCommand) },
+  { name: 'compile', summary: 'write the generated trainer and sampler of a model', load: () => import('./compile.ts').then((m) => m.compileCommand) },
+  { name: 'train', summary: 'train a model on images, with checkpoints and sample grids', load: () => import('./train.ts').then((m) => m.trainCommand) },
   { name: 'eval', summary: 'run one network at one stage on given inputs', load: () => import('./eval.ts').then((m) => m.evalCommand) },
 ];

@@ -58,6 +58,8 @@ export interface ParsedTrainArgs {
   /** Options that appeared on the command line, by their TrainOptions name. */
   given: Set<keyof TrainOptions>;
   positionals: string[];
+  /** Index in argv of each positional, so a caller can drop one and pass the rest on. */
+  positionalIndices: number[];
   help: boolean;
 }
 
@@ -72,6 +74,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
       args: [...argv],
       allowPositionals: true,
       strict: true,
+      tokens: true,
       options: {
         data: { type: 'string' },
         pad: { type: 'boolean' },
@@ -118,7 +121,8 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
     seed: parseInteger('--seed', values.seed, 0) ?? 0,
     snapshotTicks: parseInteger('--snapshot-ticks', values['snapshot-ticks'], 1) ?? 1,
   };
-  return { options, given, positionals: parsed.positionals, help: values.help ?? false };
+  const positionalIndices = parsed.tokens.filter((token) => token.kind === 'positional').map((token) => token.index);
+  return { options, given, positionals: parsed.positionals, positionalIndices, help: values.help ?? false };
 }
 
 /** Returns the kimg at which the final resolution has finished one stable phase. */
