@@ -10,6 +10,8 @@
 //   conv2d:           y[n, g-block]   = w[g-block] @ col            ([CO/g, K] x [K, P])
 //   conv2dBackInput:  col2im(w[g-block]^T @ dy[n, g-block])         ([K, CO/g] x [CO/g, P])
 //   conv2dBackWeight: dw[g-block]    += dy[n, g-block] @ col^T      ([CO/g, P] x [P, K])
+// With stride 1, conv2dBackInput instead runs as a forward convolution of dy with the flipped,
+// channel-swapped kernel, which avoids the col2im scatter (see backInputAsForward).
 
 import type { ConvAttrs, Shape } from '../../src/ir/graph.ts';
 import { gemmNT, transposeInto } from './gemm.ts';
@@ -32,7 +34,9 @@ interface ConvGeometry {
   groups: number;
   stride: number;
   top: number;
+  bottom: number;
   left: number;
+  right: number;
   /** Taps per output channel: cPerGroup * kh * kw. */
   taps: number;
   /** Output rows per im2col tile. */
@@ -47,7 +51,7 @@ function geometry(xShape: Shape, wShape: Shape, yShape: Shape, attrs: ConvAttrs,
   const tileRows = Math.max(1, Math.min(oh, Math.floor(colLimit / Math.max(1, taps * ow))));
   return {
     n, c, h, w, co, cPerGroup, coPerGroup: co / attrs.groups, kh, kw, oh, ow,
-    groups: attrs.groups, stride: attrs.stride, top: attrs.padding[0], left: attrs.padding[2], taps, tileRows,
+    groups: attrs.groups, stride: attrs.stride, top: attrs.padding[0], bottom: attrs.padding[1], left: attrs.padding[2], right: attrs.padding[3], taps, tileRows,
   };
 }
 
@@ -87,6 +91,33 @@ function im2col(x: Float32Array, g: ConvGeometry, n: number, group: number, row0
             for (let ox = first; ox < last; ox++) col[dst + ox] = x[src + ox * g.stride]!;
           }
           col.fill(0, dst + last, dst + g.ow);
+        }
+      }
+    }
+  }
+}
+
+/** Fills colT [rows * OW, taps], the transpose of im2col's buffer, for gemmNT's second operand. */
+function im2colTransposed(x: Float32Array, g: ConvGeometry, n: number, group: number, row0: number, rows: number, colT: Float32Array): void {
+  const plane = g.h * g.w;
+  const taps = g.taps;
+  for (let c = 0; c < g.cPerGroup; c++) {
+    const xPlane = (n * g.c + group * g.cPerGroup + c) * plane;
+    for (let ky = 0; ky < g.kh; ky++) {
+      for (let kx = 0; kx < g.kw; kx++) {
+        const t = (c * g.kh + ky) * g.kw + kx;
+        const [first, last] = validColumns(g, kx);
+        for (let r = 0; r < rows; r++) {
+          const iy = (row0 + r) * g.stride - g.top + ky;
+          const dst = r * g.ow * taps + t;
+          if (iy < 0 || iy >= g.h) {
+            for (let ox = 0; ox < g.ow; ox++) colT[dst + ox * taps] = 0;
+            continue;
+          }
+          for (let ox = 0; ox < first; ox++) colT[dst + ox * taps] = 0;
+          const src = xPlane + iy * g.w + kx - g.left;
+          for (let ox = first; ox < last; ox++) colT[dst + ox * taps] = x[src + ox * g.stride]!;
+          for (let ox = last; ox < g.ow; ox++) colT[dst + ox * taps] = 0;
         }
       }
     }
@@ -214,16 +245,14 @@ function conv2dBackWeightDirect(g: ConvGeometry, x: Float32Array, dy: Float32Arr
 
 function conv2dGemm(g: ConvGeometry, x: Float32Array, w: Float32Array, y: Float32Array): void {
   const outPlane = g.oh * g.ow;
-  const col = new Float32Array(g.taps * g.tileRows * g.ow);
-  const colT = new Float32Array(col.length);
+  const colT = new Float32Array(g.taps * g.tileRows * g.ow);
   const acc = new Float64Array(g.coPerGroup * g.tileRows * g.ow);
   for (let n = 0; n < g.n; n++) {
     for (let group = 0; group < g.groups; group++) {
       for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
         const rows = Math.min(g.tileRows, g.oh - row0);
         const p = rows * g.ow;
-        im2col(x, g, n, group, row0, rows, col);
-        transposeInto(col, 0, g.taps, p, p, colT);
+        im2colTransposed(x, g, n, group, row0, rows, colT);
         acc.fill(0, 0, g.coPerGroup * p);
         // acc [CO/g, P] = w-block [CO/g, K] (colT [P, K])^T.
         gemmNT(g.coPerGroup, p, g.taps, w, group * g.coPerGroup * g.taps, g.taps, colT, 0, g.taps, acc, 0, p);
@@ -289,6 +318,44 @@ function conv2dBackWeightGemm(g: ConvGeometry, x: Float32Array, dy: Float32Array
 }
 
 /**
+ * Returns the weight of the stride-1 convolution that equals conv2d's transpose in x: per group,
+ * input and output channels swap and both kernel axes reverse, giving [C, CO / groups, KH, KW].
+ */
+function transposedKernel(g: ConvGeometry, w: Float32Array): Float32Array {
+  const flipped = new Float32Array(w.length);
+  const kernelSize = g.kh * g.kw;
+  for (let group = 0; group < g.groups; group++) {
+    for (let oc = 0; oc < g.coPerGroup; oc++) {
+      for (let c = 0; c < g.cPerGroup; c++) {
+        const src = ((group * g.coPerGroup + oc) * g.cPerGroup + c) * kernelSize;
+        const dst = ((group * g.cPerGroup + c) * g.coPerGroup + oc) * kernelSize;
+        for (let k = 0; k < kernelSize; k++) flipped[dst + k] = w[src + kernelSize - 1 - k]!;
+      }
+    }
+  }
+  return flipped;
+}
+
+/**
+ * Returns the geometry of conv2d's transpose in x written as a forward convolution of dy, or
+ * undefined where that form does not apply. With stride 1 and padding p <= K - 1 on each side,
+ * dx = conv2d(dy, transposedKernel(w)) with padding K - 1 - p, a plain gemm with K = CO/g * KH * KW
+ * taps and no col2im scatter.
+ */
+function backInputAsForward(g: ConvGeometry, colLimit: number): ConvGeometry | undefined {
+  if (g.stride !== 1 || g.cPerGroup < 4) return undefined;
+  const padding = [g.kh - 1 - g.top, g.kh - 1 - g.bottom, g.kw - 1 - g.left, g.kw - 1 - g.right] as const;
+  if (padding.some((p) => p < 0)) return undefined;
+  return geometry(
+    [g.n, g.co, g.oh, g.ow],
+    [g.c, g.coPerGroup, g.kh, g.kw],
+    [g.n, g.c, g.h, g.w],
+    { stride: 1, padding, groups: g.groups },
+    colLimit,
+  );
+}
+
+/**
  * Returns whether the blocked matrix product pays off. With fewer than 4 output channels per group
  * (depthwise convolutions such as the blur) its 4-row blocks never fill, and the direct loops win.
  */
@@ -312,7 +379,9 @@ export function conv2dBackInputKernel(
   colLimit = COL_LIMIT,
 ): void {
   const g = geometry(xShape, wShape, dyShape, attrs, colLimit);
-  if (useGemm(g)) conv2dBackInputGemm(g, dy, w, dx);
+  const forward = backInputAsForward(g, colLimit);
+  if (forward !== undefined) conv2dGemm(forward, dy, transposedKernel(g, w), dx);
+  else if (useGemm(g)) conv2dBackInputGemm(g, dy, w, dx);
   else conv2dBackInputDirect(g, dy, w, dx);
 }
 

@@ -137,13 +137,28 @@ function evaluate(node: Node, value: (id: NodeId) => Float32Array, shapeOf: (id:
   return out;
 }
 
+export interface RunOptions {
+  /**
+   * When given, receives the wall-clock time in ms and the number of evaluated nodes per op name
+   * (the node kind, or the op for unary, binary and reduce nodes), summed over the run.
+   */
+  profile?: Map<string, { ms: number; count: number }>;
+}
+
+function profileKey(node: Node): string {
+  if (node.kind === 'unary' || node.kind === 'binary') return node.op;
+  if (node.kind === 'reduce') return `reduce.${node.op}`;
+  return node.kind;
+}
+
 /**
  * Runs `graph` on the CPU. `feeds` contains every input and parameter by name, and the result contains
  * every output by name. Throws an Error naming the tensor when a feed is missing or has the wrong shape.
  * Intermediate buffers are dropped after their last reader, so peak memory stays near the live set.
  * Output buffers are fresh arrays: the caller may keep or modify them freely.
  */
-export function runGraph(graph: Graph, feeds: TensorMap): TensorMap {
+export function runGraph(graph: Graph, feeds: TensorMap, options: RunOptions = {}): TensorMap {
+  const { profile } = options;
   const values: (Float32Array | undefined)[] = new Array(graph.nodes.length);
   const needed = neededNodes(graph);
   const last = lastUses(graph, needed);
@@ -157,7 +172,14 @@ export function runGraph(graph: Graph, feeds: TensorMap): TensorMap {
   graph.nodes.forEach((node, id) => {
     // Feeds are checked even when no output reads them, so a wrong feed never goes unnoticed.
     if (!needed[id] && node.kind !== 'input' && node.kind !== 'param') return;
+    const start = profile === undefined ? 0 : performance.now();
     values[id] = evaluate(node, value, shapeOf, feeds);
+    if (profile !== undefined) {
+      const entry = profile.get(profileKey(node)) ?? { ms: 0, count: 0 };
+      entry.ms += performance.now() - start;
+      entry.count++;
+      profile.set(profileKey(node), entry);
+    }
     for (const operand of operands(node)) {
       if (last[operand] === id) values[operand] = undefined;
     }

@@ -21,7 +21,7 @@ const convCase: fc.Arbitrary<ConvCase> = fc
   .record({
     n: fc.integer({ min: 1, max: 2 }),
     groups: fc.constantFrom(1, 2, 3),
-    cPerGroup: fc.integer({ min: 1, max: 3 }),
+    cPerGroup: fc.constantFrom(1, 2, 3, 4, 6),
     coPerGroup: fc.constantFrom(1, 2, 4, 5, 8),
     h: fc.integer({ min: 1, max: 7 }),
     w: fc.integer({ min: 1, max: 7 }),
