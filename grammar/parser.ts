@@ -330,16 +330,13 @@ export class SganParser extends CstParser {
       { ALT: () => this.CONSUME(T.Mbstd) },
       { ALT: () => this.CONSUME(T.Flatten) },
     ]);
-    this.OPTION(() => {
-      this.OR2([
-        {
-          // `lrelu 0.2`, `dense 512`, `upsample bilinear`: an identifier followed by `(` is the next
-          // statement, a block call, so it is not taken as an argument here.
-          GATE: () => this.LA(1).tokenType !== T.Identifier || this.LA(2).tokenType !== T.LParen,
-          ALT: () => this.SUBRULE(this.value),
-        },
-        { ALT: () => this.SUBRULE(this.valueList) },
-      ]);
+    // `lrelu 0.2`, `dense 512`, `upsample bilinear`: a name followed by `(` starts the next
+    // statement, a block call, so it is not taken as an argument.
+    this.OPTION({
+      GATE: () => this.LA(1).tokenType !== T.Identifier || this.LA(2).tokenType !== T.LParen,
+      DEF: () => {
+        this.OR2([{ ALT: () => this.SUBRULE(this.value) }, { ALT: () => this.SUBRULE(this.valueList) }]);
+      },
     });
     this.MANY(() => this.SUBRULE(this.layerOption));
   });
