@@ -6,20 +6,17 @@ import { createToken, Lexer, type TokenType } from 'chevrotain';
 
 export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED });
 export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, group: 'comments' });
-// `#` comments are not part of the language; lexing them as a group of their own lets the front end
-// report one error per comment instead of parse errors for every word in it.
+// `#` comments are not part of the language. Lexing them as a group of their own lets the front end
+// report one error per comment instead of a parse error for every word in it.
 export const HashComment = createToken({ name: 'HashComment', pattern: /#[^\n\r]*/, group: 'hashComments' });
 
 export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
 
-/** A keyword that yields to `Identifier` when more name characters follow it. */
+/** Creates a keyword token that yields to `Identifier` when more name characters follow it. */
 function keyword(word: string): TokenType {
   const name = word[0]!.toUpperCase() + word.slice(1);
-  return createToken({ name, pattern: new RegExp(word), longer_alt: Identifier, categories: [Word] });
+  return createToken({ name, pattern: new RegExp(word), longer_alt: Identifier });
 }
-
-// Category shared by all keywords, so that error recovery and the formatter can ask "is this a word".
-export const Word = createToken({ name: 'Word', pattern: Lexer.NA });
 
 // Top level.
 export const Import = keyword('import');
@@ -86,7 +83,7 @@ export const Cutoff = keyword('cutoff');
 export const Mirror = keyword('mirror');
 
 // Literals. `Dimensions` must come before `NumberLiteral` so that `3x3` and `1 x 32 x 32` lex as one
-// token; the spaces around `x` stay on one line so that a name `x` on the next line is not captured.
+// token. The spaces around `x` stay on one line, so a name `x` on the next line is not captured.
 export const Dimensions = createToken({ name: 'Dimensions', pattern: /\d+(?:[ \t]*x[ \t]*\d+)+(?![A-Za-z0-9_])/ });
 // A trailing `k` multiplies by 1000 (`600k` images). `8..32` lexes as 8, `..`, 32 because a fraction
 // needs a digit after the dot.
@@ -133,7 +130,6 @@ export const allTokens: TokenType[] = [
   DotDot,
   Dot,
   LCurly, RCurly, LParen, RParen, LBracket, RBracket, Colon, Comma, Semicolon, Equals,
-  Word,
   ...keywordsLongestFirst,
   Identifier,
 ];

@@ -50,8 +50,8 @@ export class Expander {
   }
 
   /**
-   * Expands a layer list. `complete` is false when a call or repeat could not be expanded; its error
-   * is already reported, and checks of the list's end shape would only repeat it.
+   * Expands a layer list. `complete` is false when a call or repeat could not be expanded. Its error
+   * is already reported, so callers skip checks of the list's end shape, which would only repeat it.
    */
   expand(body: LayerStatement[]): { layers: FlatLayer[]; complete: boolean } {
     const layers: FlatLayer[] = [];
@@ -212,8 +212,8 @@ export class Expander {
           const inner = new Map<string, Value>();
           let bound = true;
           params.forEach((param, i) => {
-            const given = statement.args[i];
-            const value = given === undefined ? param.default : substitute(given, env);
+            const argument = statement.args[i];
+            const value = argument === undefined ? param.default : substitute(argument, env);
             if (value === undefined) bound = false;
             else if (value.kind !== 'name' && !this.checkArgumentType(value, param, statement.name)) bound = false;
             else inner.set(param.name, value);

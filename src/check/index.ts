@@ -59,8 +59,17 @@ export function checkFile(path: string): CheckResult {
   try {
     text = readUtf8(resolve(path));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
-    const diagnostic: Diagnostic = { code: 'E002', severity: 'error', message: `cannot read ${path}: ${reason}`, file: path, line: 1, column: 1, length: 1 };
+    const notFound = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    const reason = notFound ? 'file not found' : (error as Error).message;
+    const diagnostic: Diagnostic = {
+      code: 'E002',
+      severity: 'error',
+      message: `cannot read ${path}: ${reason}`,
+      file: path,
+      line: 1,
+      column: 1,
+      length: 1,
+    };
     return { diagnostics: [diagnostic], sources: new Map() };
   }
   return checkSource(text, path);

@@ -59,7 +59,7 @@ export function describeLayer(layer: Layer): string {
   }
 }
 
-/** The name a layer owns in the parameter table, or '' for layers without parameters. */
+/** Returns the name a layer owns in the parameter table, or '' for layers without parameters. */
 export function layerName(layer: Layer): string {
   return 'name' in layer ? layer.name : '';
 }

@@ -277,6 +277,7 @@ export class SectionBuilder {
     }
     const channels = this.shape.channels;
     const network = this.options.network;
+
     if (layer.op === 'noise') {
       const index = this.counters.get('noise') ?? 0;
       const name = this.nextName('noise');
@@ -285,12 +286,15 @@ export class SectionBuilder {
       this.layers.push({ kind: 'noise', name, channels, strength, input: this.options.noiseInput(index) });
       return true;
     }
+
+    // AdaIN: the style affine maps w to a scale and a bias per channel.
     const name = this.nextName('adain');
     const eps = this.realOption(layer, 'eps', DEFAULT_EPS, { min: 0, minOpen: true });
     const styleIndex = this.options.nextStyleIndex();
     const wDim = this.options.wDim;
     this.params.push(weightParam(`${name}.style.weight`, network, [2 * channels, wDim], wDim, 1, 1));
     this.params.push(biasParam(`${name}.style.bias`, network, 2 * channels, 1));
+
     this.layers.push({
       kind: 'adain',
       name,

@@ -101,10 +101,10 @@ function collectStages(stages: StageDecl[], expected: number[], where: string, s
       byRes.set(res, stage);
     }
     if (duplicates.length > 0) {
-      const one = duplicates.length === 1;
+      const single = duplicates.length === 1;
       const resolutions = duplicates.map((d) => d.res).join(' and ');
       const lines = duplicates.map((d) => d.line).join(' and ');
-      const message = `${one ? 'stage' : 'stages'} ${resolutions} ${one ? 'is' : 'are'} already declared in ${where} (line ${lines})`;
+      const message = `${single ? 'stage' : 'stages'} ${resolutions} ${single ? 'is' : 'are'} already declared in ${where} (line ${lines})`;
       report.error(stage.span, 'E041', message, 'each resolution needs exactly one stage');
       complete = false;
     }

@@ -4,7 +4,7 @@
 import type { Value } from '../frontend/ast.ts';
 import { errorAt, type Diagnostic, type Span } from '../frontend/diagnostics.ts';
 
-/** Where an expanded layer came from, when a block call produced it. */
+/** The block, and the statement in it, that produced an expanded layer. */
 export interface BlockOrigin {
   block: string;
   span: Span;
@@ -98,7 +98,7 @@ export function readResolution(report: Reporter, value: Value, what: string): nu
   return n;
 }
 
-/** Reads a number in [min, max] (either end open when the flag says so). */
+/** Reads a number in [min, max]; `minOpen` and `maxOpen` exclude that end. */
 export function readInRange(
   report: Reporter,
   value: Value,

@@ -1,5 +1,5 @@
-// The training recipe: each setting is checked for range and filled with the StyleGAN paper's value
-// when the source leaves it out (Karras et al. 2019 and the NVlabs/stylegan training configuration).
+// The training recipe. Each setting is checked for range, and a setting the source leaves out takes
+// the value of the original StyleGAN training setup, listed in defaultRecipe.
 import type { ResMap, TrainSetting } from '../frontend/ast.ts';
 import { didYouMean, type Span } from '../frontend/diagnostics.ts';
 import type { TrainRecipe } from '../model/spec.ts';
@@ -121,7 +121,7 @@ function applySetting(recipe: TrainRecipe, setting: TrainSetting, stages: number
 function readPerRes(
   map: ResMap | undefined,
   stages: number[],
-  what: string,
+  settingName: string,
   report: Reporter,
   read: (value: ResMap['entries'][number]['value']) => number | undefined,
 ): Record<number, number> {
@@ -131,11 +131,11 @@ function readPerRes(
     const value = read(entry.value);
     if (res === undefined || value === undefined) continue;
     if (perRes[res] !== undefined) {
-      report.error(entry.key.span, 'E033', `resolution ${res} has ${what} twice`);
+      report.error(entry.key.span, 'E033', `resolution ${res} has ${settingName} twice`);
       continue;
     }
     if (!stages.includes(res)) {
-      report.warning(entry.key.span, 'W001', `resolution ${res} is not a stage of the model, so ${what} for it is never used`);
+      report.warning(entry.key.span, 'W001', `resolution ${res} is not a stage of the model, so ${settingName} for it is never used`);
     }
     perRes[res] = value;
   }

@@ -340,10 +340,10 @@ export class AstBuilder {
   }
 
   /**
-   * Reports one missing comma between each pair of adjacent items that has none; the caret is on the
-   * item that should have been preceded by a comma.
+   * Reports one missing comma between each pair of adjacent items that has none. The caret is on the
+   * item that should follow the comma.
    */
-  private reportMissingCommas(items: CstNode[], commas: IToken[] | undefined, what: string): void {
+  private reportMissingCommas(items: CstNode[], commas: IToken[] | undefined, itemsName: string): void {
     const commaOffsets = (commas ?? []).map((t) => t.startOffset);
     for (let i = 1; i < items.length; i++) {
       const previousEnd = items[i - 1]!.location?.endOffset ?? NaN;
@@ -352,7 +352,7 @@ export class AstBuilder {
       const separated = commaOffsets.some((offset) => offset > previousEnd && offset < nextStart);
       if (!separated) {
         this.diagnostics.push(
-          errorAt(this.nodeSpan(items[i]!), 'E011', `missing ',' between ${what}`, "separate items with ','"),
+          errorAt(this.nodeSpan(items[i]!), 'E011', `missing ',' between ${itemsName}`, "separate items with ','"),
         );
       }
     }

@@ -129,7 +129,7 @@ class Printer {
 
   /**
    * Prints `head { ... }` with one statement per line, or on one line when `allowInline` is set and
-   * the body is short and holds no comment. Stages and repeats may be inline; blocks and the mapping
+   * the body is short and contains no comment. Stages and repeats may be inline; blocks and the mapping
    * network are always spelled out.
    */
   private printLayerBody(indent: string, head: string, body: A.LayerStatement[], owner: Placed, allowInline = false): void {
@@ -206,8 +206,8 @@ class Printer {
   private emit(indent: string, text: string, node: Placed): void {
     this.out.push(`${indent}${text}`);
     this.lastSourceLine = this.lineOf(node.span.offset + node.span.length - 1);
-    // A multi-line node's first output line ends at its opening brace, so comments inside it are
-    // placed by its statements; only a one-line form takes the trailing comment of its last line.
+    // A multi-line node's first output line ends at its opening brace, so its statements place the
+    // comments inside it. Only a one-line form takes the trailing comment of its last line.
     if (text.endsWith('{')) this.lastSourceLine = this.lineOf(node.span.offset);
   }
 

@@ -71,7 +71,7 @@ function convertParserError(error: IRecognitionException, text: string, file: st
   return errorAt(span, code, error.message, keywordHint(token));
 }
 
-/** Suggests a keyword when a name stands where a statement was expected, as in `mixng 0.9`. */
+/** Suggests a keyword when a name is where a statement was expected, as in `mixng 0.9`. */
 function keywordHint(token: IToken): string | undefined {
   if (token.tokenType !== Identifier) return undefined;
   return didYouMean(token.image, keywordSpellings);

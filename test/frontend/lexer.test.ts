@@ -114,6 +114,7 @@ describe('parser', () => {
     expect(diagnostics.map((d) => `${d.code}@${d.line}:${d.column}`)).toEqual(['E001@3:14', 'E011@2:19', 'E011@4:25']);
     const model = ast.decls[0]!;
     const channels = model.kind === 'model' ? model.items.find((item) => item.kind === 'channels') : undefined;
-    expect(channels?.kind === 'channels' && channels.map.entries).toHaveLength(2);
+    expect(channels?.kind).toBe('channels');
+    expect(channels?.kind === 'channels' ? channels.map.entries : []).toHaveLength(2);
   });
 });
