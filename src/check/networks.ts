@@ -2,7 +2,7 @@
 // lists: stage coverage and continuity, shapes at every stage boundary, ToRGB and FromRGB, the
 // parameter table and the style-layer map.
 import type { DiscriminatorItem, LayerOp, LayerStatement, StageDecl, SynthesisItem } from '../frontend/ast.ts';
-import type { Span } from '../frontend/diagnostics.ts';
+import { didYouMean, type Span } from '../frontend/diagnostics.ts';
 import type {
   DiscriminatorStage,
   Layer,
@@ -116,6 +116,20 @@ function collectStages(stages: StageDecl[], expected: number[], where: string, s
   return { byRes, complete: complete && missing.length === 0 };
 }
 
+/** Reports a second `const`, `torgb`, `fade` or `fromrgb` in a section; stages are checked by resolution. */
+function reportRepeatedItems(items: (SynthesisItem | DiscriminatorItem)[], where: string, report: Reporter): void {
+  const first = new Map<string, Span>();
+  for (const item of items) {
+    if (item.kind === 'stage') continue;
+    const previous = first.get(item.kind);
+    if (previous === undefined) {
+      first.set(item.kind, item.span);
+      continue;
+    }
+    report.error(item.span, 'E033', `'${item.kind}' is declared twice in ${where}; the first is at line ${previous.line}`);
+  }
+}
+
 /** Expands each stage declaration once, however many resolutions its range covers. */
 function expandStages(table: StageTable, expander: Expander): Map<StageDecl, { layers: FlatLayer[]; complete: boolean }> {
   const expanded = new Map<StageDecl, { layers: FlatLayer[]; complete: boolean }>();
@@ -150,6 +164,12 @@ export function buildSynthesis(
   const constChannels = channelsAt(header, constSize);
   params.push({ name: 'synthesis.const', network: 'synthesis', shape: [constChannels, constSize, constSize], init: { kind: 'constant', value: 1 }, runtimeScale: 1 });
 
+  reportRepeatedItems(items, where, report);
+  for (const item of items) {
+    if (item.kind === 'fade' && item.mode !== 'linear') {
+      report.error(item.modeSpan, 'E051', `unknown fade '${item.mode}'; the only fade-in is linear`, didYouMean(item.mode, ['linear']));
+    }
+  }
   if (!items.some((item) => item.kind === 'torgb')) {
     report.error(sectionSpan, 'E052', `${where} has no 'torgb each stage'`, 'add \'torgb each stage\' so that every stage can produce an image');
   }
@@ -215,6 +235,7 @@ export function buildDiscriminator(
   const where = 'the discriminator';
   const params: ParamSpec[] = [];
   const { constSize: head, resolution, imageChannels, wDim } = header;
+  reportRepeatedItems(items, where, report);
   if (!items.some((item) => item.kind === 'fromrgb')) {
     report.error(sectionSpan, 'E052', `${where} has no 'fromrgb each stage'`, 'add \'fromrgb each stage\' so that every stage can read an image');
   }

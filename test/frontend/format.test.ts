@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkSource } from '../../src/check/index.ts';
 import { stripSpans } from '../../src/frontend/ast.ts';
 import { formatSource } from '../../src/frontend/format.ts';
 import { parseSource } from '../../src/frontend/parse.ts';
@@ -145,5 +146,73 @@ describe('formatSource', () => {
     const result = formatSource('model m { latent z }', 'bad.sgan');
     expect(result.text).toBeUndefined();
     expect(result.diagnostics.map((d) => d.code)).toEqual(['E012']);
+  });
+});
+
+// Words and symbols of the language, shuffled into mostly invalid programs.
+const fragment = fc.oneof(
+  fc.constantFrom('model', 'block', 'import', 'stage', 'synthesis', 'discriminator', 'mapping', 'train', 'conv', 'dense', 'repeat', 'torgb', 'each'),
+  fc.constantFrom('{', '}', '(', ')', '[', ']', ',', ':', ';', '..', '.', '=', '#', '@', '"', '\n', ' '),
+  value,
+  statement as fc.Arbitrary<string>,
+);
+
+describe('front end on malformed input', () => {
+  it('reports located diagnostics and never throws', () => {
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 40 }), (parts) => {
+        const source = parts.join(' ');
+        const result = checkSource(source, 'garbage.sgan', { readFile: () => 'block imported() { noise }\n' });
+        const lines = source.split('\n');
+        for (const diagnostic of result.diagnostics) {
+          expect(diagnostic.line).toBeGreaterThanOrEqual(1);
+          expect(diagnostic.line).toBeLessThanOrEqual(lines.length);
+          expect(diagnostic.column).toBeGreaterThanOrEqual(1);
+          expect(diagnostic.length).toBeGreaterThanOrEqual(1);
+        }
+        if (result.diagnostics.some((d) => d.severity === 'error')) expect(result.spec).toBeUndefined();
+        expect(() => formatSource(source, 'garbage.sgan')).not.toThrow();
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('checker on random programs', () => {
+  it('never throws on parsed programs', () => {
+    fc.assert(
+      fc.property(program, (source) => {
+        const result = checkSource(source, 'random.sgan', { readFile: () => 'block gblock() { noise }\n' });
+        expect(Array.isArray(result.diagnostics)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('checker on mutated examples', () => {
+  const lines = readFileSync('examples/fashion-32.sgan', 'utf8').split('\n');
+  const mutation = fc.tuple(
+    fc.integer({ min: 0, max: lines.length - 1 }),
+    fc.constantFrom('delete', 'duplicate', 'number'),
+    fc.oneof(number, dims, name),
+  );
+
+  it('never throws and gives a spec only without errors', () => {
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (mutations) => {
+        const edited = [...lines];
+        for (const [index, kind, replacement] of mutations) {
+          const line = edited[index % edited.length] ?? '';
+          if (kind === 'delete') edited.splice(index % edited.length, 1);
+          else if (kind === 'duplicate') edited.splice(index % edited.length, 0, line);
+          else edited[index % edited.length] = line.replace(/\b\d+(\.\d+)?\b/, replacement);
+        }
+        const result = checkSource(edited.join('\n'), 'examples/mutated.sgan');
+        const hasError = result.diagnostics.some((d) => d.severity === 'error');
+        expect(result.spec === undefined).toBe(hasError);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
