@@ -1,14 +1,14 @@
-// What every layer lowering needs: the builder it emits into, the model it reads parameters from,
-// and the per-program sources of styles and noise.
+// The state shared by all layer lowerings: the builder they emit into, the model they read
+// parameters from, and the per-program sources of styles and noise.
 
 import type { Builder } from '../ir/builder.ts';
 import type { NodeId } from '../ir/graph.ts';
 import type { ModelSpec, ParamSpec } from '../model/spec.ts';
 
 /**
- * Where NoiseInjection takes its noise from: `random` draws it from `randn` under the scalar input
- * `noise_key`, `input` reads one input per noise layer (named by the layer's `input` field), and
- * `none` leaves the features unchanged (the same as zero noise).
+ * The noise source of NoiseInjection. `random` draws from `randn` under the scalar input
+ * `noise_key`, `input` reads one input `noise.<layer name>` per noise layer, and `none` leaves the
+ * features unchanged (the same as zero noise).
  */
 export type NoiseMode = 'random' | 'input' | 'none';
 
@@ -22,6 +22,11 @@ export interface LayerContext {
   readonly noiseKey?: NodeId;
   /** The style vector `[N, wDim]` of style layer `index`; AdaIN layers call it. */
   readonly style?: (index: number) => NodeId;
+  /**
+   * Whether nearest upsampling + conv and conv + downsampling become single stride-2 convolutions
+   * (default true). The results agree up to float rounding; tests turn it off to compare.
+   */
+  readonly fuseResampling?: boolean;
 }
 
 /**
@@ -32,7 +37,7 @@ export class ProgramRequestError extends Error {}
 
 const paramTables = new WeakMap<ModelSpec, Map<string, ParamSpec>>();
 
-/** The parameter table entry called `name`; a missing entry is a bug in the checked model. */
+/** Looks up the parameter table entry called `name`; a missing entry is a bug in the checked model. */
 export function paramSpec(spec: ModelSpec, name: string): ParamSpec {
   let table = paramTables.get(spec);
   if (table === undefined) {
@@ -45,7 +50,7 @@ export function paramSpec(spec: ModelSpec, name: string): ParamSpec {
 }
 
 /**
- * A parameter as the layers see it: the stored tensor times its equalized-learning-rate
+ * Emits a parameter as the layers see it: the stored tensor times its equalized-learning-rate
  * `runtimeScale`, so the optimizer updates the unscaled tensor while the forward pass uses the scaled one.
  */
 export function scaledParam(ctx: LayerContext, name: string): NodeId {

@@ -4,7 +4,7 @@ import { assertNever, type NodeId } from '../ir/graph.ts';
 import type { Layer } from '../model/spec.ts';
 import { addBias, flatten, lrelu, pixelnorm } from './basic.ts';
 import type { LayerContext } from './context.ts';
-import { equalizedConv, equalizedDense } from './equalized.ts';
+import { convDownsample, equalizedConv, equalizedDense, upsampleConv } from './equalized.ts';
 import { minibatchStddev } from './mbstd.ts';
 import { blur, downsample, upsampleBilinear, upsampleNearest } from './resample.ts';
 import { adain, noiseInjection } from './style.ts';
@@ -41,6 +41,25 @@ export function applyLayer(ctx: LayerContext, x: NodeId, layer: Layer): NodeId {
   }
 }
 
+/**
+ * Applies `layers` in order. Unless `ctx.fuseResampling` is false, a nearest upsample followed by a
+ * conv, and a conv followed by a downsample, each lower to one stride-2 convolution.
+ */
 export function applyLayers(ctx: LayerContext, x: NodeId, layers: readonly Layer[]): NodeId {
-  return layers.reduce((y, layer) => applyLayer(ctx, y, layer), x);
+  const fuse = ctx.fuseResampling !== false;
+  let y = x;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    const next = layers[i + 1];
+    if (fuse && layer.kind === 'upsample' && layer.mode === 'nearest' && next?.kind === 'conv' && next.kernel % 2 === 1) {
+      y = upsampleConv(ctx, y, next.weight, next.bias);
+      i++;
+    } else if (fuse && layer.kind === 'conv' && layer.kernel % 2 === 1 && next?.kind === 'downsample') {
+      y = convDownsample(ctx, y, layer.weight, layer.bias);
+      i++;
+    } else {
+      y = applyLayer(ctx, y, layer);
+    }
+  }
+  return y;
 }

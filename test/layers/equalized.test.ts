@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Builder } from '../../src/ir/builder.ts';
-import { equalizedConv, equalizedDense } from '../../src/layers/equalized.ts';
+import { convDownsample, equalizedConv, equalizedDense, upsampleConv } from '../../src/layers/equalized.ts';
+import { discriminatorNetwork, synthesisNetwork } from '../../src/layers/networks.ts';
+import { downsample, upsampleNearest } from '../../src/layers/resample.ts';
+import { initParams } from '../../src/params/init.ts';
 import type { ModelSpec, ParamSpec } from '../../src/model/spec.ts';
 import { tensor } from '../../src/runtime/tensor.ts';
 import { runGraph } from '../../targets/ref/index.ts';
@@ -12,7 +15,7 @@ function withParams(params: ParamSpec[]): ModelSpec {
 }
 
 describe('equalized learning rate', () => {
-  it('mapping layer with lrmul 0.01 stores std 100 and scales by 0.01 sqrt(2) / sqrt(512)', () => {
+  it('mapping weight with lrmul 0.01', () => {
     const spec = tinySpec({ zDim: 512, wDim: 512, lrmul: 0.01, mappingLayers: 1 });
     const weight = spec.params.find((p) => p.name === 'mapping.dense0.weight')!;
     const bias = spec.params.find((p) => p.name === 'mapping.dense0.bias')!;
@@ -21,7 +24,7 @@ describe('equalized learning rate', () => {
     expect(bias.runtimeScale).toBe(0.01);
   });
 
-  it('dense layer multiplies x by the scaled weight transposed and adds the scaled bias', () => {
+  it('dense layer with scaled bias', () => {
     const wScale = 0.25;
     const bScale = 0.5;
     const spec = withParams([
@@ -69,5 +72,52 @@ describe('equalized learning rate', () => {
     const identity = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((v) => 2 * v + 10);
     const windowSums = [12, 21, 16, 27, 45, 33, 24, 39, 28].map((v) => 2 * v + 20);
     expectClose(y.data, [...identity, ...windowSums]);
+  });
+});
+
+describe('fused resampling convolutions', () => {
+  for (const kernel of [1, 3, 5]) {
+    const spec = withParams([
+      { name: 'c.weight', network: 'synthesis', shape: [2, 3, kernel, kernel], init: { kind: 'normal', std: 1 }, runtimeScale: 0.7 },
+      { name: 'c.bias', network: 'synthesis', shape: [2], init: { kind: 'constant', value: 0 }, runtimeScale: 1 },
+    ]);
+    const feeds = { x: ramp([2, 3, 6, 6]), 'c.weight': ramp([2, 3, kernel, kernel], 7), 'c.bias': tensor([2], [0.5, -1]) };
+
+    const run = (emit: (ctx: ReturnType<typeof context>, x: number) => number) => {
+      const b = new Builder();
+      b.output('y', emit(context(b, spec, 2), b.input('x', [2, 3, 6, 6])));
+      return runGraph(b.graph, feeds).y!;
+    };
+
+    it(`upsample then ${kernel}x${kernel} conv equals the transposed conv`, () => {
+      const fused = run((ctx, x) => upsampleConv(ctx, x, 'c.weight', 'c.bias'));
+      const plain = run((ctx, x) => equalizedConv(ctx, upsampleNearest(ctx.b, x), 'c.weight', 'c.bias'));
+      expect(fused.shape).toEqual([2, 2, 12, 12]);
+      expectClose(fused.data, plain.data, 1e-5);
+    });
+
+    it(`${kernel}x${kernel} conv then downsample equals the stride-2 conv`, () => {
+      const fused = run((ctx, x) => convDownsample(ctx, x, 'c.weight', 'c.bias'));
+      const plain = run((ctx, x) => downsample(ctx.b, equalizedConv(ctx, x, 'c.weight', 'c.bias')));
+      expect(fused.shape).toEqual([2, 2, 3, 3]);
+      expectClose(fused.data, plain.data, 1e-5);
+    });
+  }
+
+  it('synthesis and discriminator agree with and without fusion', () => {
+    const spec = tinySpec({ channels: { 4: 3, 8: 2, 16: 2 } });
+    const params = initParams(spec, 4);
+    for (const p of spec.params) params[p.name]!.data.forEach((v, i, data) => (data[i] = v + 0.2 * Math.cos(i)));
+    const images = [true, false].map((fuseResampling) => {
+      const b = new Builder();
+      const ctx = context(b, spec, 2, { fuseResampling, style: (i: number) => b.input(`style${i}`, [2, 8]) });
+      const image = synthesisNetwork(ctx, 16);
+      b.output('image', image);
+      b.output('logits', discriminatorNetwork(ctx, image, 16));
+      const styles = Object.fromEntries([0, 1, 2, 3, 4, 5].map((i) => [`style${i}`, ramp([2, 8], 13 * i)]));
+      return runGraph(b.graph, { ...params, ...styles });
+    });
+    expectClose(images[0]!.image!.data, images[1]!.image!.data, 1e-4);
+    expectClose(images[0]!.logits!.data, images[1]!.logits!.data, 1e-4);
   });
 });
