@@ -1,34 +1,24 @@
-// The StyleGAN training loop that generated `train.ts` files run: progressive growing with fade-in,
-// per-resolution learning rate and minibatch, Adam for G and D reset at each new resolution, the
-// non-saturating logistic loss with R1 every step, style mixing, the generator EMA and w_avg tracking.
-// Every random draw comes from one seeded Rng whose state goes into each checkpoint, so a resumed run
-// reproduces an uninterrupted one bit for bit on the same target.
+// The StyleGAN training loop that generated `train.ts` files run. It implements progressive growing
+// with fade-in, learning rate and minibatch per resolution, and Adam for G and D reset at each new
+// resolution. The loss is the non-saturating logistic loss with R1 every step, with style mixing,
+// the generator EMA and w_avg tracking. Every random draw comes from one seeded Rng whose state goes
+// into each checkpoint, so a resumed run reproduces an uninterrupted one bit for bit on the same target.
 
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import type { ModelSpec, TrainRecipe } from '../model/spec.ts';
-import { initParams } from '../params/init.ts';
-import { Adam } from './adam.ts';
-import {
-  CHECKPOINT_FORMAT_VERSION,
-  checkpointFileName,
-  findLatestCheckpoint,
-  loadCheckpoint,
-  saveCheckpoint,
-  type TrainingState,
-} from './checkpoint.ts';
+import { findLatestCheckpoint, type TrainingState } from './checkpoint.ts';
 import { loadDataset, type ImageDataset } from './data.ts';
 import { Rng } from './rng.ts';
 import { emaBeta, learningRate, minibatchSize, mixingLayers, phaseAt, type Phase } from './schedule.ts';
 import { formatStatusLine, ProgressBar, residentBytes, statusHeader } from './status.ts';
 import type { Target } from './target.ts';
 import { scalarTensor, tensor, type Tensor, type TensorMap } from './tensor.ts';
-import { RUN_DEFINING_OPTIONS, type TrainOptions, UsageError } from './train/options.ts';
+import type { TrainOptions } from './train/options.ts';
 import { feedsFor, ProgramCache } from './train/programs.ts';
 import {
   appendLog,
   ensureRunDir,
-  readOptions,
   truncateLog,
   writeFakes,
   writeLosses,
@@ -38,22 +28,14 @@ import {
   type TickRecord,
 } from './train/run-dir.ts';
 import { latentsForSeeds, sampleImages, truncationVector } from './train/sample.ts';
-import {
-  copyTensors,
-  discriminatorParamNames,
-  firstNonFinite,
-  generatorParamNames,
-  mixVector,
-  styleLayersAtStage,
-  updateEma,
-  updateWAvg,
-} from './train/semantics.ts';
+import { firstNonFinite, mixVector, styleLayersAtStage, updateEma, updateWAvg, discriminatorParamNames, generatorParamNames } from './train/semantics.ts';
+import { mergeResumedOptions, resumeFrom, startFresh, writeCheckpoint, type Weights } from './train/state.ts';
 import { concreteTargetName, loadTarget } from './train/targets.ts';
 
 export { runGeneratedTrainer, runGeneratedSampler } from './train/entry.ts';
 export type { TrainOptions } from './train/options.ts';
 
-/** What a run is made from: the checked model, the recipe to train with and the model's identity. */
+/** Inputs of a training run: the checked model, the recipe to train with and the model's identity. */
 export interface TrainInput {
   spec: ModelSpec;
   /** The recipe to follow; a generated trainer passes its own (editable) copy of `spec.train`. */
@@ -96,15 +78,6 @@ const REALS_SEED = 7;
 /** Grid cells are scaled up by an integer factor to about this many pixels, whatever the resolution. */
 const GRID_CELL_PIXELS = 64;
 
-/** The mutable tensors of a run. */
-interface Weights {
-  params: TensorMap;
-  ema: TensorMap;
-  wAvg: Tensor;
-  adamG: Adam;
-  adamD: Adam;
-}
-
 /** Per-tick sums of the scalar outputs, for the means in the status line and the log. */
 class TickTotals {
   iterations = 0;
@@ -141,7 +114,7 @@ class NonFiniteLossError extends Error {
 }
 
 /**
- * Trains a model as `input.options` says: starts a new run or continues one, prints a status line per
+ * Trains a model with `input.options`: starts a new run or continues one, prints a status line per
  * tick, writes grids, the loss plot and checkpoints. Ctrl-C (SIGINT) finishes the current iteration,
  * writes a checkpoint and returns with exit code 0. A NaN or infinite loss stops the run with exit
  * code 1 and leaves the last good checkpoint as the newest.
@@ -152,7 +125,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   const { spec, recipe } = input;
 
   const resumeDir = input.options.resume;
-  const options = resumeDir === undefined ? input.options : mergeResumedOptions(resumeDir, input);
+  const options = resumeDir === undefined ? input.options : mergeResumedOptions(resumeDir, input.options, input.given);
   const runDir = resolve(options.out ?? resumeDir ?? join('runs', spec.name));
   const targetName = concreteTargetName(options.target);
   const target = input.target ?? (await loadTarget(targetName));
@@ -247,7 +220,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
 
       const finalTick = state.images >= targetImages || stopRequest.requested;
       if (finalTick || state.tick % options.snapshotTicks === 0) {
-        lastFakes = await writeFakesGrid(runDir, spec, recipe, programs, weights, state, phase);
+        lastFakes = await writeFakesGrid(runDir, spec, programs, weights, state, phase);
         lastCheckpoint = writeCheckpoint(runDir, weights, state);
       }
     }
@@ -377,90 +350,6 @@ function checkFinite(values: Record<string, number>, kimg: number): void {
   if (bad !== undefined) throw new NonFiniteLossError(bad, values[bad]!, kimg);
 }
 
-function startFresh(
-  spec: ModelSpec,
-  recipe: TrainRecipe,
-  options: TrainOptions,
-  modelHash: string,
-): { weights: Weights; state: TrainingState } {
-  const params = initParams(spec, options.seed);
-  const weights = newWeights(spec, recipe, params);
-  const phase = phaseAt(recipe, spec.resolution, 0);
-  const state: TrainingState = {
-    formatVersion: CHECKPOINT_FORMAT_VERSION,
-    images: 0,
-    tick: 0,
-    level: phase.level,
-    res: phase.res,
-    alpha: phase.alpha,
-    adamSteps: { g: 0, d: 0 },
-    // Separate from initParams' generator, so the seed drives both without the streams overlapping.
-    rngState: new Rng(options.seed * 2 + 1).getState(),
-    modelHash,
-    seed: options.seed,
-    trainingSeconds: 0,
-  };
-  return { weights, state };
-}
-
-function newWeights(spec: ModelSpec, recipe: TrainRecipe, params: TensorMap): Weights {
-  const generatorNames = generatorParamNames(spec);
-  const shapesOf = (names: readonly string[]): Record<string, number[]> =>
-    Object.fromEntries(names.map((name) => [name, params[name]!.shape]));
-  return {
-    params,
-    ema: copyTensors(params, generatorNames),
-    wAvg: tensor([spec.wDim]),
-    adamG: new Adam(shapesOf(generatorNames), recipe.adam),
-    adamD: new Adam(shapesOf(discriminatorParamNames(spec)), recipe.adam),
-  };
-}
-
-function resumeFrom(
-  runDir: string,
-  spec: ModelSpec,
-  recipe: TrainRecipe,
-  modelHash: string,
-): { weights: Weights; state: TrainingState } {
-  const path = findLatestCheckpoint(runDir);
-  if (path === undefined) throw new UsageError(`--resume ${runDir}: no checkpoint-*.safetensors found in that directory`);
-  const checkpoint = loadCheckpoint(path, spec.params.map((p) => p.name));
-  if (checkpoint.state.modelHash !== modelHash) {
-    throw new UsageError(
-      `--resume ${runDir}: ${basename(path)} was written for another model, compiler version or target ` +
-        `(hash ${checkpoint.state.modelHash}, this model ${modelHash})`,
-    );
-  }
-  const weights = newWeights(spec, recipe, checkpoint.tensors.params);
-  weights.ema = checkpoint.tensors.ema;
-  weights.wAvg = checkpoint.tensors.wAvg;
-  weights.adamG.loadState(checkpoint.tensors.adamG, checkpoint.state.adamSteps.g);
-  weights.adamD.loadState(checkpoint.tensors.adamD, checkpoint.state.adamSteps.d);
-  return { weights, state: checkpoint.state };
-}
-
-/**
- * Returns the options of a resumed run: the saved run-defining options (data, seed, ...) with the
- * new budget, tick and output options. A run-defining option given with another value is an error,
- * because it would break the promise that a resumed run equals an uninterrupted one.
- */
-function mergeResumedOptions(resumeDir: string, input: TrainInput): TrainOptions {
-  const saved = readOptions(resumeDir);
-  if (saved === undefined) throw new UsageError(`--resume ${resumeDir}: options.json not found; is this a run directory?`);
-  const merged: TrainOptions = { ...input.options };
-  for (const key of RUN_DEFINING_OPTIONS) {
-    const savedValue = saved.options[key];
-    if (input.given?.has(key) === true && input.options[key] !== savedValue) {
-      throw new UsageError(
-        `--${key} ${String(input.options[key])} differs from the resumed run's ${String(savedValue)}; ` +
-          `omit it to continue with the run's value`,
-      );
-    }
-    (merged as unknown as Record<string, unknown>)[key] = savedValue;
-  }
-  return merged;
-}
-
 function tickRecord(
   state: TrainingState,
   phase: Phase,
@@ -489,32 +378,15 @@ function tickRecord(
   };
 }
 
-function writeCheckpoint(runDir: string, weights: Weights, state: TrainingState): string {
-  const path = join(runDir, checkpointFileName(state.images));
-  saveCheckpoint(path, {
-    tensors: {
-      params: weights.params,
-      ema: weights.ema,
-      wAvg: weights.wAvg,
-      adamG: weights.adamG.stateTensors(),
-      adamD: weights.adamD.stateTensors(),
-    },
-    state,
-  });
-  return path;
-}
-
 /** Writes the fakes grid of the EMA generator at the current stage, from fixed seeds and noise. */
 async function writeFakesGrid(
   runDir: string,
   spec: ModelSpec,
-  recipe: TrainRecipe,
   programs: ProgramCache,
   weights: Weights,
   state: TrainingState,
   phase: Phase,
 ): Promise<string> {
-  void recipe;
   const seeds = Array.from({ length: FAKES_COUNT }, (_, i) => i);
   const program = programs.sampler({ stage: phase.res, batch: FAKES_COUNT, fading: phase.fading });
   const images = await sampleImages(program, {
