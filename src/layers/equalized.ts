@@ -30,7 +30,7 @@ export function equalizedConv(ctx: LayerContext, x: NodeId, weight: string, bias
 }
 
 /**
- * Nearest 2x upsampling followed by an EqualizedConv, as one transposed convolution with stride 2
+ * Lowers nearest 2x upsampling followed by an EqualizedConv to one transposed convolution with stride 2
  * (the fused up-convolution of NVlabs' StyleGAN). Each output pixel then reads (k + 1)^2 / 4 taps on
  * average instead of k^2, and the 4x larger upsampled tensor is never stored. Per axis, output
  * 2i + a sums w[j] over the input pixels that the upsampled image repeats under tap j, which is the
@@ -51,7 +51,7 @@ export function upsampleConv(ctx: LayerContext, x: NodeId, weight: string, bias?
 }
 
 /**
- * An EqualizedConv followed by 2x2 average downsampling, as one convolution with stride 2 (the
+ * Lowers an EqualizedConv followed by 2x2 average downsampling to one convolution with stride 2 (the
  * fused down-convolution of NVlabs' StyleGAN). Its (k + 1) x (k + 1) kernel is the conv kernel
  * convolved with the 2x2 box filter of weight 1/4, and it computes only the kept output pixels.
  */

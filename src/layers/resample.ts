@@ -80,7 +80,7 @@ export function blur(b: Builder, x: NodeId, kernel: readonly number[]): NodeId {
   return b.conv2d(x, filter, { stride: 1, padding: [low, high, low, high], groups: channels });
 }
 
-/** The normalised, flipped 2-D blur filter, row-major `[k, k]`. */
+/** Builds the normalised, flipped 2-D blur filter, row-major `[k, k]`. */
 export function blurTaps(kernel: readonly number[]): Float32Array {
   const k = kernel.length;
   const total = kernel.reduce((s, v) => s + v, 0) ** 2;

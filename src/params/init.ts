@@ -6,7 +6,7 @@ import { numel } from '../ir/graph.ts';
 import type { ModelSpec, ParamSpec } from '../model/spec.ts';
 import type { Tensor, TensorMap } from '../runtime/tensor.ts';
 
-/** Every parameter of `spec`, by name; the same seed gives bit-identical tensors. */
+/** Creates every parameter of `spec`, by name; the same seed gives bit-identical tensors. */
 export function initParams(spec: ModelSpec, seed: number): TensorMap {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
   const params: TensorMap = {};
@@ -58,7 +58,7 @@ function mulberry32(state: number): () => number {
   };
 }
 
-/** A 32-bit integer finalizer (the MurmurHash3 fmix32 constants) that spreads nearby seeds apart. */
+/** Mixes the bits of a 32-bit integer (MurmurHash3's fmix32 finalizer) so that nearby seeds differ widely. */
 function mix32(x: number): number {
   let h = x >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);

@@ -52,7 +52,7 @@ describe('blur', () => {
   it('keeps channels apart and zero-pads the border', () => {
     const x = tensor([1, 2, 3, 3], [...new Array(9).fill(1), ...new Array(9).fill(2)]);
     const y = evaluate((b) => blur(b, b.input('x', [1, 2, 3, 3]), [1, 2, 1]), { x });
-    // A corner sees taps 4 + 2 + 2 + 1 = 9 of 16; an edge sees 12 of 16; the centre all 16.
+    // A corner gets taps 4 + 2 + 2 + 1 = 9 of 16, an edge 12 of 16 and the centre all 16.
     const ones = [9, 12, 9, 12, 16, 12, 9, 12, 9].map((v) => v / 16);
     expectClose(y.data, [...ones, ...ones.map((v) => 2 * v)]);
   });
@@ -79,7 +79,7 @@ describe('concatChannels', () => {
 
 describe('minibatchStddev', () => {
   it('groups samples n % (N / G) and appends the mean stddev', () => {
-    // N = 4, G = 2, so M = 2: group 0 holds samples 0 and 2, group 1 holds samples 1 and 3.
+    // N = 4, G = 2, so M = 2: group 0 contains samples 0 and 2, group 1 contains samples 1 and 3.
     // C = 2, H = 1, W = 2, one feature.
     const x = tensor([4, 2, 1, 2], [
       0, 2, 4, 6, // sample 0
