@@ -212,7 +212,7 @@ function conv2dBackInputDirect(g: ConvGeometry, dy: Float32Array, w: Float32Arra
   }
 }
 
-function conv2dBackWeightDirect(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void {
+function conv2dBackWeightDirect(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw64: Float64Array): void {
   const outPlane = g.oh * g.ow;
   const plane = g.h * g.w;
   const columns = Array.from({ length: g.kw }, (_, kx) => validColumns(g, kx));
@@ -234,7 +234,7 @@ function conv2dBackWeightDirect(g: ConvGeometry, x: Float32Array, dy: Float32Arr
               for (let ox = first; ox < last; ox++) sum += dy[dyRow + ox]! * x[src + ox * g.stride]!;
             }
           }
-          dw[((channel * g.cPerGroup + c) * g.kh + ky) * g.kw + kx] = sum;
+          dw64[((channel * g.cPerGroup + c) * g.kh + ky) * g.kw + kx] += sum;
         }
       }
     }
@@ -298,10 +298,9 @@ function conv2dBackInputGemm(g: ConvGeometry, dy: Float32Array, w: Float32Array,
   }
 }
 
-function conv2dBackWeightGemm(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw: Float32Array): void {
+function conv2dBackWeightGemm(g: ConvGeometry, x: Float32Array, dy: Float32Array, dw64: Float64Array): void {
   const outPlane = g.oh * g.ow;
   const col = new Float32Array(g.taps * g.tileRows * g.ow);
-  const dw64 = new Float64Array(g.co * g.taps);
   for (let n = 0; n < g.n; n++) {
     for (let group = 0; group < g.groups; group++) {
       for (let row0 = 0; row0 < g.oh; row0 += g.tileRows) {
@@ -314,7 +313,6 @@ function conv2dBackWeightGemm(g: ConvGeometry, x: Float32Array, dy: Float32Array
       }
     }
   }
-  for (let i = 0; i < dw.length; i++) dw[i] = dw64[i]!;
 }
 
 /**
@@ -390,7 +388,17 @@ export function conv2dBackWeightKernel(
   x: Float32Array, xShape: Shape, dy: Float32Array, dyShape: Shape, attrs: ConvAttrs, dw: Float32Array, wShape: Shape,
   colLimit = COL_LIMIT,
 ): void {
+  const dw64 = new Float64Array(dw.length);
+  conv2dBackWeightAccumulate(x, xShape, dy, dyShape, attrs, dw64, wShape, colLimit);
+  for (let i = 0; i < dw.length; i++) dw[i] = dw64[i]!;
+}
+
+/** Adds conv2dBackWeight(x, dy) to the float64 buffer dw64, so batch chunks can be summed before rounding. */
+export function conv2dBackWeightAccumulate(
+  x: Float32Array, xShape: Shape, dy: Float32Array, dyShape: Shape, attrs: ConvAttrs, dw64: Float64Array, wShape: Shape,
+  colLimit = COL_LIMIT,
+): void {
   const g = geometry(xShape, wShape, dyShape, attrs, colLimit);
-  if (useGemm(g)) conv2dBackWeightGemm(g, x, dy, dw);
-  else conv2dBackWeightDirect(g, x, dy, dw);
+  if (useGemm(g)) conv2dBackWeightGemm(g, x, dy, dw64);
+  else conv2dBackWeightDirect(g, x, dy, dw64);
 }

@@ -4,10 +4,10 @@
 import { assertNever, formatShape, type Graph, type Node, type NodeId, numel, operands, sameShape } from '../../src/ir/graph.ts';
 import { fillRandn } from '../../src/ir/rng.ts';
 import type { TensorMap } from '../../src/runtime/tensor.ts';
-import { conv2dBackInputKernel, conv2dBackWeightKernel, conv2dKernel } from './conv.ts';
 import { binaryKernel, selectKernel, unaryKernel } from './elementwise.ts';
 import { matmulKernel } from './matmul.ts';
 import { broadcastKernel, flipKernel, padKernel, permuteKernel, sliceKernel } from './movement.ts';
+import { runConv } from './parallel.ts';
 import { reduceKernel } from './reduce.ts';
 
 /** Marks the nodes that some output depends on; runGraph skips the others. */
@@ -22,7 +22,7 @@ function neededNodes(graph: Graph): Uint8Array {
 }
 
 /**
- * The index of the last node that reads each node, or Infinity for outputs, which must survive the
+ * Returns the index of the last node that reads each node, or Infinity for outputs, which must survive the
  * run. A node that no node reads gets its own index, so its buffer is dropped right after it is computed.
  * With `needed`, only reads by needed nodes count.
  */
@@ -120,13 +120,13 @@ function evaluate(node: Node, value: (id: NodeId) => Float32Array, shapeOf: (id:
       break;
     }
     case 'conv2d':
-      conv2dKernel(value(node.x), shapeOf(node.x), value(node.w), shapeOf(node.w), node.attrs, out, node.shape);
+      runConv('conv2d', value(node.x), shapeOf(node.x), value(node.w), shapeOf(node.w), node.attrs, out, node.shape);
       break;
     case 'conv2dBackInput':
-      conv2dBackInputKernel(value(node.dy), shapeOf(node.dy), value(node.w), shapeOf(node.w), node.attrs, out, node.shape);
+      runConv('conv2dBackInput', value(node.dy), shapeOf(node.dy), value(node.w), shapeOf(node.w), node.attrs, out, node.shape);
       break;
     case 'conv2dBackWeight':
-      conv2dBackWeightKernel(value(node.x), shapeOf(node.x), value(node.dy), shapeOf(node.dy), node.attrs, out, node.shape);
+      runConv('conv2dBackWeight', value(node.x), shapeOf(node.x), value(node.dy), shapeOf(node.dy), node.attrs, out, node.shape);
       break;
     case 'randn':
       fillRandn(out, randnKey(value(node.key)[0]!), node.stream);
