@@ -104,6 +104,17 @@ function readyWorkers(): PoolWorker[] {
   return startPool().filter((w) => !w.dead && Atomics.load(w.control, READY) === 1);
 }
 
+/** Returns the multiply-adds of a convolution; `a`, `b` and `out` are the shapes runConv receives. */
+function convWork(op: ConvOp, aShape: Shape, bShape: Shape, outShape: Shape): number {
+  if (op === 'conv2dBackWeight') return numel(bShape) * numel(outShape.slice(1));
+  return numel(op === 'conv2d' ? outShape : aShape) * numel(bShape.slice(1));
+}
+
+/** Returns whether runConv would split this convolution over workers once they are ready. */
+export function isParallelConv(op: ConvOp, aShape: Shape, bShape: Shape, outShape: Shape): boolean {
+  return convWork(op, aShape, bShape, outShape) >= MIN_PARALLEL_WORK;
+}
+
 /**
  * Starts the worker threads and resolves with the number of ready workers once every worker has
  * started or failed, or after `timeoutMs`. Optional: without it, workers start on the first
@@ -197,8 +208,7 @@ export function runConv(
   outShape: Shape,
 ): void {
   const n = aShape[0]!;
-  const work = op === 'conv2dBackWeight' ? numel(bShape) * numel(outShape.slice(1)) : numel(op === 'conv2d' ? outShape : aShape) * numel(bShape.slice(1));
-  const workers = work >= MIN_PARALLEL_WORK && refThreadCount() > 1 ? readyWorkers() : [];
+  const workers = isParallelConv(op, aShape, bShape, outShape) && refThreadCount() > 1 ? readyWorkers() : [];
 
   if (op === 'conv2dBackWeight') {
     const ranges = splitBatch(n, WEIGHT_CHUNKS);
