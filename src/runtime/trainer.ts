@@ -4,7 +4,7 @@
 // the generator EMA and w_avg tracking. Every random draw comes from one seeded Rng whose state goes
 // into each checkpoint, so a resumed run reproduces an uninterrupted one bit for bit on the same target.
 
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 import type { ModelSpec, TrainRecipe } from '../model/spec.ts';
 import { findLatestCheckpoint, type TrainingState } from './checkpoint.ts';
@@ -14,7 +14,7 @@ import { emaBeta, learningRate, minibatchSize, mixingLayers, phaseAt, type Phase
 import { formatStatusLine, ProgressBar, residentBytes, statusHeader } from './status.ts';
 import type { Target } from './target.ts';
 import { scalarTensor, tensor, type Tensor, type TensorMap } from './tensor.ts';
-import type { TrainOptions } from './train/options.ts';
+import { type TrainOptions, UsageError } from './train/options.ts';
 import { feedsFor, ProgramCache } from './train/programs.ts';
 import {
   appendLog,
@@ -127,6 +127,14 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   const resumeDir = input.options.resume;
   const options = resumeDir === undefined ? input.options : mergeResumedOptions(resumeDir, input.options, input.given);
   const runDir = resolve(options.out ?? resumeDir ?? join('runs', spec.name));
+  const existing = findLatestCheckpoint(runDir);
+  if (existing !== undefined && (resumeDir === undefined || resolve(resumeDir) !== runDir)) {
+    // Mixing checkpoints of two runs in one folder would make --resume pick the wrong one.
+    throw new UsageError(
+      `run directory ${runDir} already holds checkpoints (${basename(existing)}); ` +
+        `continue it with --resume ${runDir}, or choose a new --out`,
+    );
+  }
   const targetName = concreteTargetName(options.target);
   const target = input.target ?? (await loadTarget(targetName));
 

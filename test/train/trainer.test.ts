@@ -101,6 +101,14 @@ describe('resume', () => {
   });
 });
 
+describe('fresh run', () => {
+  it('rejects a folder with checkpoints', async () => {
+    const dir = tempDir('reuse');
+    await train(input({ out: dir, kimg: 0.004 }));
+    await expect(train(input({ out: dir, kimg: 0.004 }))).rejects.toThrow(/already holds checkpoints .* --resume/);
+  });
+});
+
 describe('Adam reset', () => {
   it('restarts the step count at the new resolution', async () => {
     const before = tempDir('adam-before');
