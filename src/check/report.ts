@@ -36,9 +36,10 @@ export class Reporter {
     return this.diagnostics.filter((d) => d.severity === 'error').length;
   }
 
-  // A block used by many stages repeats the same error; it is reported once.
+  // A block used by many stages repeats the same error, and a bad name is found both when blocks are
+  // resolved and when values are read. The first report of a code at a position is kept.
   private push(diagnostic: Diagnostic): void {
-    const key = `${diagnostic.file}:${diagnostic.line}:${diagnostic.column}:${diagnostic.code}:${diagnostic.message}`;
+    const key = `${diagnostic.file}:${diagnostic.line}:${diagnostic.column}:${diagnostic.code}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
     this.diagnostics.push(diagnostic);

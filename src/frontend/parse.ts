@@ -68,13 +68,17 @@ function convertParserError(error: IRecognitionException, text: string, file: st
       length: token.image.length,
     };
   }
-  return errorAt(span, code, error.message, keywordHint(token));
+  return errorAt(span, code, error.message, keywordHint(error));
 }
 
 /** Suggests a keyword when a name is where a statement was expected, as in `mixng 0.9`. */
-function keywordHint(token: IToken): string | undefined {
+function keywordHint(error: IRecognitionException): string | undefined {
+  const token = error.token;
   if (token.tokenType !== Identifier) return undefined;
-  return didYouMean(token.image, keywordSpellings);
+  const suggestion = didYouMean(token.image, keywordSpellings);
+  if (suggestion !== undefined) return suggestion;
+  if (error.name !== 'MismatchedTokenException' || !error.message.startsWith("expected '}'")) return undefined;
+  return `'${token.image}' does not start a statement here; docs/language.md lists the statements of each section`;
 }
 
 /** Points just past the last character of the file, on its last non-empty line. */
