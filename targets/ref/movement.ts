@@ -3,7 +3,7 @@
 
 import { numel, type Shape } from '../../src/ir/graph.ts';
 
-/** Row-major strides of a shape, in elements. */
+/** Returns the row-major strides of a shape, in elements. */
 export function contiguousStrides(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);
   let stride = 1;
@@ -15,34 +15,71 @@ export function contiguousStrides(shape: Shape): number[] {
 }
 
 /**
- * Copies every index tuple of `shape`: dst[dstOffset + sum(i * dstStrides)] = src[srcOffset + sum(i * srcStrides)].
- * Strides may be zero (broadcast) or negative (flip). The last axis is the inner loop.
+ * Merges neighbouring axes that both sides step through as one longer axis, so the inner loop of
+ * stridedCopy runs as long as possible. Size-1 axes are dropped. Returns the merged shape and strides.
+ */
+function mergeAxes(
+  shape: Shape,
+  srcStrides: readonly number[],
+  dstStrides: readonly number[],
+): { shape: number[]; src: number[]; dst: number[] } {
+  const merged = { shape: [] as number[], src: [] as number[], dst: [] as number[] };
+  for (let axis = 0; axis < shape.length; axis++) {
+    const size = shape[axis]!;
+    if (size === 1) continue;
+    const last = merged.shape.length - 1;
+    // The previous axis continues this one when its stride is this axis' stride times its size.
+    if (
+      last >= 0 &&
+      merged.src[last] === srcStrides[axis]! * size &&
+      merged.dst[last] === dstStrides[axis]! * size
+    ) {
+      merged.shape[last] = merged.shape[last]! * size;
+      merged.src[last] = srcStrides[axis]!;
+      merged.dst[last] = dstStrides[axis]!;
+    } else {
+      merged.shape.push(size);
+      merged.src.push(srcStrides[axis]!);
+      merged.dst.push(dstStrides[axis]!);
+    }
+  }
+  return merged;
+}
+
+/**
+ * Copies every index tuple i of `fullShape`: dst[dstOffset + sum(i * dstStrides)] = src[srcOffset + sum(i * srcStrides)].
+ * Strides may be zero (broadcast) or negative (flip). The last axis, after merging, is the inner loop.
  */
 export function stridedCopy(
-  shape: Shape,
+  fullShape: Shape,
   src: Float32Array,
   srcOffset: number,
-  srcStrides: readonly number[],
+  fullSrcStrides: readonly number[],
   dst: Float32Array,
   dstOffset: number,
-  dstStrides: readonly number[],
+  fullDstStrides: readonly number[],
 ): void {
-  const count = numel(shape);
-  if (count === 0) return;
+  if (numel(fullShape) === 0) return;
+  const { shape, src: srcStrides, dst: dstStrides } = mergeAxes(fullShape, fullSrcStrides, fullDstStrides);
+
   const rank = shape.length;
   if (rank === 0) {
     dst[dstOffset] = src[srcOffset]!;
     return;
   }
+  const count = numel(shape);
   const inner = shape[rank - 1]!;
   const srcStep = srcStrides[rank - 1]!;
   const dstStep = dstStrides[rank - 1]!;
+
   const index = new Array<number>(rank).fill(0);
   let s = srcOffset;
   let d = dstOffset;
   for (let row = count / inner; row > 0; row--) {
     if (srcStep === 1 && dstStep === 1) {
-      for (let i = 0; i < inner; i++) dst[d + i] = src[s + i]!;
+      dst.set(src.subarray(s, s + inner), d);
+    } else if (srcStep === 0 && dstStep === 1) {
+      dst.fill(src[s]!, d, d + inner);
     } else {
       for (let i = 0, si = s, di = d; i < inner; i++, si += srcStep, di += dstStep) dst[di] = src[si]!;
     }
