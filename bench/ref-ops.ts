@@ -1,12 +1,15 @@
 // Times the reference executor's convolution kernels and matmul on the shapes the small StyleGAN
-// trains with. Run: npx tsx bench/ref-ops.ts
-// Each line prints the median of several runs in ms and the rate in GFLOP/s (2 flops per multiply-add).
+// trains with, on one thread and split over the worker threads as runGraph runs them.
+// Run: npx tsx bench/ref-ops.ts
+// Each line prints the best of several runs in ms and the rate in GFLOP/s (2 flops per multiply-add).
+// Best-of rather than median, because other processes on a shared machine only ever add time.
 
 import { conv2dShape } from '../src/ir/builder.ts';
 import type { ConvAttrs, Shape } from '../src/ir/graph.ts';
 import { numel } from '../src/ir/graph.ts';
 import { conv2dBackInputKernel, conv2dBackWeightKernel, conv2dKernel } from '../targets/ref/conv.ts';
 import { matmulKernel } from '../targets/ref/matmul.ts';
+import { runConv, startRefWorkers } from '../targets/ref/parallel.ts';
 
 function randomArray(shape: Shape): Float32Array {
   const data = new Float32Array(numel(shape));
@@ -14,16 +17,15 @@ function randomArray(shape: Shape): Float32Array {
   return data;
 }
 
-function medianMs(run: () => void, repeats: number): number {
+function bestMs(run: () => void, repeats: number): number {
   run();
-  const times: number[] = [];
+  let best = Infinity;
   for (let i = 0; i < repeats; i++) {
     const start = performance.now();
     run();
-    times.push(performance.now() - start);
+    best = Math.min(best, performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  return best;
 }
 
 function report(label: string, ms: number, flops: number): void {
@@ -41,18 +43,25 @@ function benchConv(xShape: Shape, wShape: Shape, attrs: ConvAttrs, repeats: numb
   const dw = new Float32Array(numel(wShape));
   const flops = 2 * numel(yShape) * numel(wShape.slice(1));
   const name = `x [${xShape.join(', ')}] w [${wShape.join(', ')}]`;
-  report(`conv2d ${name}`, medianMs(() => conv2dKernel(x, xShape, w, wShape, attrs, y, yShape), repeats), flops);
-  report(`backInput ${name}`, medianMs(() => conv2dBackInputKernel(dy, yShape, w, wShape, attrs, dx, xShape), repeats), flops);
-  report(`backWeight ${name}`, medianMs(() => conv2dBackWeightKernel(x, xShape, dy, yShape, attrs, dw, wShape), repeats), flops);
+  report(`conv2d ${name}`, bestMs(() => conv2dKernel(x, xShape, w, wShape, attrs, y, yShape), repeats), flops);
+  report(`backInput ${name}`, bestMs(() => conv2dBackInputKernel(dy, yShape, w, wShape, attrs, dx, xShape), repeats), flops);
+  report(`backWeight ${name}`, bestMs(() => conv2dBackWeightKernel(x, xShape, dy, yShape, attrs, dw, wShape), repeats), flops);
+  if (threads > 1) {
+    const label = `${threads} threads`;
+    report(`  conv2d, ${label}`, bestMs(() => runConv('conv2d', x, xShape, w, wShape, attrs, y, yShape), repeats), flops);
+    report(`  backInput, ${label}`, bestMs(() => runConv('conv2dBackInput', dy, yShape, w, wShape, attrs, dx, xShape), repeats), flops);
+    report(`  backWeight, ${label}`, bestMs(() => runConv('conv2dBackWeight', x, xShape, dy, yShape, attrs, dw, wShape), repeats), flops);
+  }
 }
 
 function benchMatmul(m: number, k: number, n: number, repeats: number): void {
   const a = randomArray([m, k]);
   const b = randomArray([k, n]);
   const out = new Float32Array(m * n);
-  report(`matmul [${m}, ${k}] x [${k}, ${n}]`, medianMs(() => matmulKernel(a, b, 1, m, k, n, out), repeats), 2 * m * k * n);
+  report(`matmul [${m}, ${k}] x [${k}, ${n}]`, bestMs(() => matmulKernel(a, b, 1, m, k, n, out), repeats), 2 * m * k * n);
 }
 
+const threads = (await startRefWorkers()) + 1;
 const pad1: ConvAttrs = { stride: 1, padding: [1, 1, 1, 1], groups: 1 };
 benchConv([32, 32, 16, 16], [32, 32, 3, 3], pad1, 5);
 benchConv([32, 16, 32, 32], [16, 16, 3, 3], pad1, 5);
