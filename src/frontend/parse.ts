@@ -4,7 +4,7 @@ import { EOF, type IRecognitionException, type IToken } from 'chevrotain';
 import { sganParser } from '../../grammar/parser.ts';
 import { Identifier, keywordSpellings, sganLexer } from '../../grammar/tokens.ts';
 import type { FileCstNode } from '../../grammar/cst.d.ts';
-import type { Comment, SourceFile } from './ast.ts';
+import { layerOps, type Comment, type SourceFile } from './ast.ts';
 import { AstBuilder } from './build-ast.ts';
 import { didYouMean, errorAt, type Diagnostic, type Span } from './diagnostics.ts';
 
@@ -55,6 +55,12 @@ function lexerHint(character: string): string | undefined {
 
 function convertParserError(error: IRecognitionException, text: string, file: string): Diagnostic {
   const code = parserErrorCodes[error.name] ?? 'E010';
+  const bareName = bareNameStatement(error);
+  if (bareName !== undefined) {
+    const span: Span = { file, offset: bareName.startOffset, line: bareName.startLine ?? 1, column: bareName.startColumn ?? 1, length: bareName.image.length };
+    const hint = didYouMean(bareName.image, layerOps) ?? `write '${bareName.image}()' to call a block of that name`;
+    return errorAt(span, code, `'${bareName.image}' is not a layer, and a block call needs parentheses`, hint);
+  }
   const token = error.token;
   let span: Span;
   if (token.tokenType === EOF || Number.isNaN(token.startOffset)) {
@@ -69,6 +75,17 @@ function convertParserError(error: IRecognitionException, text: string, file: st
     };
   }
   return errorAt(span, code, error.message, keywordHint(error));
+}
+
+/**
+ * Returns the name token of a statement that is a bare name (`upsampel;` or `gblock` without
+ * parentheses), which the parser reports as a missing '(' after it.
+ */
+function bareNameStatement(error: IRecognitionException): IToken | undefined {
+  if (error.name !== 'MismatchedTokenException' || !error.message.startsWith("expected '('")) return undefined;
+  if (error.context.ruleStack[error.context.ruleStack.length - 1] !== 'callStatement') return undefined;
+  const previous = (error as IRecognitionException & { previousToken?: IToken }).previousToken;
+  return previous?.tokenType === Identifier ? previous : undefined;
 }
 
 /** Suggests a keyword when a name is where a statement was expected, as in `mixng 0.9`. */
