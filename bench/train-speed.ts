@@ -1,5 +1,5 @@
-// Measures training speed in seconds per kimg at each resolution of a model: a short run in a
-// temporary folder per stable phase, through the same train() as `sganc train`, on the embedded data.
+// Measures training speed in seconds per kimg at each resolution of a model. Each stable phase gets a
+// short run in a temporary folder, through the same train() as `sganc train`, on the embedded data.
 // Run: npx tsx bench/train-speed.ts [MODEL] [KIMG_PER_STAGE]
 // (defaults: examples/fashion-32.sgan and 0.256). Prints one line per resolution.
 

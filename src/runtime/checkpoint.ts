@@ -1,7 +1,7 @@
 // Training checkpoints: one safetensors file per snapshot with every tensor the run needs to continue
-// bit for bit (parameters under their plain names, the generator EMA as `ema.<name>`, `w_avg`, and the
-// Adam moments of G and D as `G.<adam name>` and `D.<adam name>`) and the rest of the state as JSON in
-// the file's metadata under `sganc.state`.
+// bit for bit. Parameters keep their plain names, the generator EMA is `ema.<name>`, the running
+// average of w is `w_avg`, and the Adam moments of G and D are `G.<adam name>` and `D.<adam name>`.
+// The rest of the state is JSON in the file's metadata under `sganc.state`.
 
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ export interface Checkpoint {
   state: TrainingState;
 }
 
-/** A checkpoint that cannot be read or does not belong to the run that asks for it. */
+/** A checkpoint that cannot be read or does not belong to the model that loads it. */
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }

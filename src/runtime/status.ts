@@ -1,6 +1,6 @@
-// Console output of a training run: one fixed-width status line per tick on stdout, so that columns
-// line up in a terminal and in a redirected log, and a progress bar on stderr that is drawn only when
-// stderr is a terminal.
+// Console output of a training run. Each tick prints one fixed-width status line on stdout, so that
+// columns line up in a terminal and in a redirected log. A progress bar is drawn on stderr, and only
+// when stderr is a terminal.
 
 /** The numbers one tick reports; the same fields go to log.jsonl. */
 export interface TickStatus {

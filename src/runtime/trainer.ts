@@ -157,11 +157,13 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   writeOptions(runDir, { options, model: spec.file, target: targetName, modelHash: input.modelHash });
   const records = truncateLog(runDir, state.images);
   print(`training ${spec.name} on ${dataset.description}`);
-  print(`run directory ${runDir}; target ${targetName}; ${state.images > 0 ? `resuming at kimg ${(state.images / 1000).toFixed(3)}` : 'starting at kimg 0'}`);
+  const start = state.images > 0 ? `resuming at kimg ${(state.images / 1000).toFixed(3)}` : 'starting at kimg 0';
+  print(`run directory ${runDir}; target ${targetName}; ${start}; training until kimg ${options.kimg}`);
   if (state.images === 0) {
     const realsPath = await writeReals(runDir, realsGrid(dataset, spec.resolution), gridScale(spec.resolution));
     print(`reals: ${realsPath}`);
   }
+  print(`fakes after each snapshot: ${join(runDir, 'fakes-latest.png')}`);
 
   const programs = new ProgramCache(spec, recipe, target);
   const rng = Rng.fromState(state.rngState);

@@ -11,7 +11,7 @@ import type { ModelSpec, TrainRecipe } from '../../src/model/spec.ts';
 import { tinySpec } from '../layers/tiny-spec.ts';
 
 /**
- * A 8x8 model with 4 channels and batch 4, grown from 4x4: 2 iterations at 4x4 (0.008 kimg), 2
+ * Returns an 8x8 model with 4 channels and batch 4, grown from 4x4: 2 iterations at 4x4 (0.008 kimg), 2
  * fading in 8x8, then stable at 8x8.
  */
 export function tinyTrainSpec(overrides: Partial<TrainRecipe> = {}): ModelSpec {

@@ -19,7 +19,7 @@ the run directory; checkpoints allow --resume, and Ctrl-C stops after a final ch
 
 ${TRAIN_OPTIONS_HELP}`;
 
-/** Folder, under the current directory, that holds compiled models by hash. */
+/** Folder under the current directory that contains the compiled models, one subfolder per hash. */
 export const CACHE_DIR = '.sganc-cache';
 
 /** The entry point every generated train.ts exports. */
@@ -61,8 +61,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
 }
 
 /**
- * Returns the folder of the compiled model, compiling it first unless the cache already holds the
- * same model text, compiler version and target.
+ * Returns the folder of the compiled model. Compiles it first unless the cache already contains a
+ * compile of the same model text, compiler version and target.
  */
 export function compileCached(spec: ModelSpec, modelText: string, target: string, modelFile: string): string {
   const hash = modelHash(modelText, compilerVersion(), target);

@@ -15,7 +15,7 @@ import { latentsForSeeds, sampleImages, truncationVector } from './sample.ts';
 import { generatorParamNames } from './semantics.ts';
 import { loadTarget, TargetError } from './targets.ts';
 
-/** What a generated file knows about the model it was compiled from. */
+/** Facts about the compiled model that a generated file passes to the runtime. */
 export interface CompiledModel {
   /** Folder holding model.json and model.sgan (the folder of the generated files). */
   dir: string;

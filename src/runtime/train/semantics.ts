@@ -7,9 +7,9 @@ import { tensor, type Tensor, type TensorMap } from '../tensor.ts';
 
 /**
  * Returns the `mix` input of the generator programs: 0 for style layers before `crossover`, 1 from it
- * on (those layers take w2). `crossover` equal to `activeLayers` (or larger) means no mixing; layers at
- * or past `activeLayers` belong to stages not yet grown and are set to 1 with the crossover's side,
- * which does not matter because the program at the current stage never reads them.
+ * on (those layers take w2). A crossover equal to the number of style layers at the current stage
+ * means no mixing. Layers of stages not yet grown may then be 1, which is harmless because the
+ * program at the current stage never reads them.
  */
 export function mixVector(totalLayers: number, crossover: number): Tensor {
   const mix = tensor([totalLayers]);
