@@ -189,6 +189,9 @@ export class SectionBuilder {
         const group = this.intOption(layer, 'group', DEFAULT_MBSTD_GROUP);
         const features = this.intOption(layer, 'features', DEFAULT_MBSTD_FEATURES);
         if (group === undefined || features === undefined) return false;
+        if (this.shape.channels % features !== 0) {
+          return fail('E058', `mbstd features ${features} must divide the ${this.shape.channels} input channels`, 'each feature averages the stddev over an equal share of the channels');
+        }
         this.layers.push({ kind: 'mbstd', group, features });
         this.shape = { ...this.shape, channels: this.shape.channels + features };
         return true;

@@ -1,7 +1,8 @@
 // Semantic analysis of one model declaration: the header (latent and style sizes, image, channels),
 // then the three networks and the training recipe, into a ModelSpec.
 import type { ModelDecl, ModelItem } from '../frontend/ast.ts';
-import type { ModelSpec } from '../model/spec.ts';
+import type { Span } from '../frontend/diagnostics.ts';
+import type { DiscriminatorStage, ModelSpec, TrainRecipe } from '../model/spec.ts';
 import type { Expander } from './expand.ts';
 import { buildDiscriminator, buildMapping, buildSynthesis, type ModelHeader } from './networks.ts';
 import { isPowerOfTwo, powersBetween, readInteger, readResolution, type Reporter } from './report.ts';
@@ -37,7 +38,9 @@ export function checkModel(model: ModelDecl, file: string, expander: Expander, r
   const discriminatorItem = get('discriminator');
   const discriminator = buildDiscriminator(discriminatorItem.items, discriminatorItem.span, header, expander, report);
   const stages = powersBetween(header.constSize, header.resolution);
-  const train = buildRecipe((items.get('train') as ItemOf<'train'> | undefined)?.settings ?? [], stages, report);
+  const trainItem = items.get('train') as ItemOf<'train'> | undefined;
+  const train = buildRecipe(trainItem?.settings ?? [], stages, report);
+  checkBatchGroups(discriminator.spec.stages, train, trainItem?.settings.find((s) => s.kind === 'batch')?.span ?? model.nameSpan, report);
 
   const stageChannels: Record<number, number> = {};
   for (const res of stages) stageChannels[res] = header.channels.get(res)!;
@@ -56,6 +59,25 @@ export function checkModel(model: ModelDecl, file: string, expander: Expander, r
     params: [...mapping.params, ...synthesis.params, ...discriminator.params],
     styleLayers: synthesis.styleLayers,
   };
+}
+
+/**
+ * Reports minibatch sizes used in training that are not a multiple of the minibatch standard
+ * deviation group. The group size is min(group, batch), and the batch must split into whole groups.
+ */
+function checkBatchGroups(stages: DiscriminatorStage[], train: TrainRecipe, span: Span, report: Reporter): void {
+  const groups = stages.flatMap((stage) => stage.layers).flatMap((layer) => (layer.kind === 'mbstd' ? [layer.group] : []));
+  const trained = stages.map((stage) => stage.res).filter((res) => res >= train.grow.startRes);
+  for (const group of new Set(groups)) {
+    const bad = trained.filter((res) => {
+      const batch = train.batch.perRes[res] ?? train.batch.base;
+      return batch % Math.min(group, batch) !== 0;
+    });
+    if (bad.length === 0) continue;
+    const sizes = bad.map((res) => `${train.batch.perRes[res] ?? train.batch.base} (at ${res}x${res})`).join(', ');
+    const verb = bad.length === 1 ? 'is not a multiple' : 'are not multiples';
+    report.error(span, 'E057', `minibatch size ${sizes} ${verb} of the mbstd group ${group}`, 'use minibatch sizes that are multiples of the group, or a smaller group');
+  }
 }
 
 function collectItems(model: ModelDecl, report: Reporter): Map<ModelItem['kind'], ModelItem> {
