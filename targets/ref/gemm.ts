@@ -4,7 +4,8 @@
 /**
  * Adds A B^T to C: c[cOffset + i * ldc + j] += sum over p < k of a[aOffset + i * lda + p] * b[bOffset + j * ldb + p],
  * for i < m and j < n. Both operands are read along their contiguous k axis. Blocks of 4 rows of A
- * times 2 rows of B keep 8 independent float64 sums, so each loaded value feeds several multiplies.
+ * times 4 rows of B keep 16 independent float64 sums, so each loaded value feeds 4 multiplies.
+ * Smaller blocks handle the remaining rows.
  */
 export function gemmNT(
   m: number,
@@ -28,6 +29,59 @@ export function gemmNT(
     const a3 = a2 + lda;
     const c0 = cOffset + i * ldc;
     let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const b0 = bOffset + j * ldb;
+      const b1 = b0 + ldb;
+      const b2 = b1 + ldb;
+      const b3 = b2 + ldb;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      for (let p = 0; p < k; p++) {
+        const x0 = b[b0 + p]!;
+        const x1 = b[b1 + p]!;
+        const x2 = b[b2 + p]!;
+        const x3 = b[b3 + p]!;
+        let y = a[a0 + p]!;
+        s00 += y * x0;
+        s01 += y * x1;
+        s02 += y * x2;
+        s03 += y * x3;
+        y = a[a1 + p]!;
+        s10 += y * x0;
+        s11 += y * x1;
+        s12 += y * x2;
+        s13 += y * x3;
+        y = a[a2 + p]!;
+        s20 += y * x0;
+        s21 += y * x1;
+        s22 += y * x2;
+        s23 += y * x3;
+        y = a[a3 + p]!;
+        s30 += y * x0;
+        s31 += y * x1;
+        s32 += y * x2;
+        s33 += y * x3;
+      }
+      const c1 = c0 + ldc;
+      const c2 = c1 + ldc;
+      const c3 = c2 + ldc;
+      c[c0 + j] += s00;
+      c[c0 + j + 1] += s01;
+      c[c0 + j + 2] += s02;
+      c[c0 + j + 3] += s03;
+      c[c1 + j] += s10;
+      c[c1 + j + 1] += s11;
+      c[c1 + j + 2] += s12;
+      c[c1 + j + 3] += s13;
+      c[c2 + j] += s20;
+      c[c2 + j + 1] += s21;
+      c[c2 + j + 2] += s22;
+      c[c2 + j + 3] += s23;
+      c[c3 + j] += s30;
+      c[c3 + j + 1] += s31;
+      c[c3 + j + 2] += s32;
+      c[c3 + j + 3] += s33;
+    }
     for (; j + 2 <= n; j += 2) {
       const b0 = bOffset + j * ldb;
       const b1 = b0 + ldb;
