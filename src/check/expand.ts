@@ -19,6 +19,11 @@ export interface FlatLayer {
 
 export const paramTypes = ['int', 'real', 'size'] as const;
 
+// Guards against a runaway `repeat`, such as a typo of 8000 for 8, which would otherwise build a huge
+// model slowly. NOTE: 10,000 is a judgment call, over 800 times the 12 layers of a StyleGAN synthesis
+// stage; raise it if a real model needs more.
+export const MAX_SECTION_LAYERS = 10_000;
+
 // Layers whose positional argument is a word (`upsample bilinear`) rather than a number.
 const wordArgumentOps = new Set<LayerOp>(['upsample']);
 
@@ -56,11 +61,13 @@ export class Expander {
   expand(body: LayerStatement[]): { layers: FlatLayer[]; complete: boolean } {
     const layers: FlatLayer[] = [];
     this.incomplete = false;
+    this.overflowed = false;
     this.expandInto(layers, body, new Map(), undefined, []);
     return { layers, complete: !this.incomplete };
   }
 
   private incomplete = false;
+  private overflowed = false;
 
   private checkBlockDecl(decl: BlockDecl): void {
     const seen = new Set<string>();
@@ -181,6 +188,14 @@ export class Expander {
       const site = outer?.site ?? statement.span;
       switch (statement.kind) {
         case 'layer': {
+          if (out.length >= MAX_SECTION_LAYERS) {
+            if (!this.overflowed) {
+              this.report.error(site, 'E059', `this section expands to more than ${MAX_SECTION_LAYERS} layers`, 'check the repeat counts');
+            }
+            this.overflowed = true;
+            this.incomplete = true;
+            return;
+          }
           const flat: FlatLayer = {
             op: statement.op,
             options: statement.options.map((o) => (o.value === undefined ? o : { ...o, value: substitute(o.value, env) })),
@@ -198,7 +213,7 @@ export class Expander {
           const count = readInteger(this.report, substitute(statement.count, env), 'the repeat count');
           if (count === undefined) this.incomplete = true;
           const inner = outer ?? { site: statement.span };
-          for (let i = 0; i < (count ?? 0); i++) this.expandInto(out, statement.body, env, inner, stack);
+          for (let i = 0; i < (count ?? 0) && !this.overflowed; i++) this.expandInto(out, statement.body, env, inner, stack);
           break;
         }
         case 'call': {
