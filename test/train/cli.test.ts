@@ -61,6 +61,15 @@ describe('sganc train', () => {
     expect(result.stderr).toContain("--kimg must be a positive number, got 'ten'");
   });
 
+  it('reports a missing data folder', () => {
+    const cwd = tempDir('cli-data');
+    const missing = join(cwd, 'no-such-folder');
+    const result = sganc(['train', MODEL, '--data', missing, '--out', join(cwd, 'run')], cwd);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(missing);
+    expect(existsSync(join(cwd, 'run'))).toBe(false);
+  });
+
   it('explains every option in --help', () => {
     const result = sganc(['train', '--help'], ROOT);
     expect(result.status).toBe(0);
