@@ -18,6 +18,4 @@ export const commands: Command[] = [
   { name: 'compile', summary: 'write the generated trainer and sampler of a model', load: () => import('./compile.ts').then((m) => m.compileCommand) },
   { name: 'train', summary: 'train a model on images, with checkpoints and sample grids', load: () => import('./train.ts').then((m) => m.trainCommand) },
   { name: 'eval', summary: 'run one network at one stage on given inputs', load: () => import('./eval.ts').then((m) => m.evalCommand) },
-  { name: 'compile', summary: 'compile a model to kernels and a generated trainer', load: () => import('./compile.ts').then((m) => m.compileCommand) },
-  { name: 'train', summary: 'compile a model if needed and train it', load: () => import('./train.ts').then((m) => m.trainCommand) },
 ];
