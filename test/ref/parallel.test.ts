@@ -57,6 +57,18 @@ describe('ref worker threads', () => {
       expect(Array.from(parallel[name]!.data), name).toEqual(Array.from(single[name]!.data));
     }
 
+    // Feeds in shared memory reach the workers as views instead of copies.
+    const sharedFeeds: TensorMap = {};
+    for (const [name, tensor] of Object.entries(feeds)) {
+      const data = new Float32Array(new SharedArrayBuffer(tensor.data.length * 4));
+      data.set(tensor.data);
+      sharedFeeds[name] = { shape: tensor.shape, data };
+    }
+    const fromShared = runWithThreads('3', b.graph, sharedFeeds);
+    for (const name of ['y', 'dx', 'dw']) {
+      expect(Array.from(fromShared[name]!.data), name).toEqual(Array.from(single[name]!.data));
+    }
+
     // Forward and input gradient are per image, so they also equal an unsplit kernel call.
     const yDirect = new Float32Array(numel(b.shape(y)));
     conv2dKernel(feeds.x!.data, xShape, feeds.w!.data, wShape, attrs, yDirect, b.shape(y));
