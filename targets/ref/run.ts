@@ -143,6 +143,16 @@ export interface RunOptions {
    * (the node kind, or the op for unary, binary and reduce nodes), summed over the run.
    */
   profile?: Map<string, { ms: number; count: number }>;
+  /**
+   * When given, receives the maximum number of float32 elements in buffers that the executor
+   * allocated and held at once (feeds, literals and reshape views excluded).
+   */
+  memory?: { peakElements: number };
+}
+
+/** Returns whether evaluate allocates a new buffer for the node, rather than reusing one. */
+function allocates(node: Node): boolean {
+  return node.kind !== 'input' && node.kind !== 'param' && node.kind !== 'literal' && node.kind !== 'reshape';
 }
 
 function profileKey(node: Node): string {
@@ -158,7 +168,9 @@ function profileKey(node: Node): string {
  * Output buffers are fresh arrays: the caller may keep or modify them freely.
  */
 export function runGraph(graph: Graph, feeds: TensorMap, options: RunOptions = {}): TensorMap {
-  const { profile } = options;
+  const { profile, memory } = options;
+  let liveElements = 0;
+  let peakElements = 0;
   const values: (Float32Array | undefined)[] = new Array(graph.nodes.length);
   const needed = neededNodes(graph);
   const last = lastUses(graph, needed);
@@ -180,11 +192,22 @@ export function runGraph(graph: Graph, feeds: TensorMap, options: RunOptions = {
       entry.count++;
       profile.set(profileKey(node), entry);
     }
-    for (const operand of operands(node)) {
-      if (last[operand] === id) values[operand] = undefined;
+    if (allocates(node)) {
+      liveElements += numel(node.shape);
+      peakElements = Math.max(peakElements, liveElements);
     }
-    if (last[id] === id || !needed[id]) values[id] = undefined;
+
+    const drop = (dead: NodeId): void => {
+      if (values[dead] === undefined) return;
+      values[dead] = undefined;
+      if (allocates(graph.nodes[dead]!)) liveElements -= numel(graph.nodes[dead]!.shape);
+    };
+    for (const operand of operands(node)) {
+      if (last[operand] === id) drop(operand);
+    }
+    if (last[id] === id || !needed[id]) drop(id);
   });
+  if (memory !== undefined) memory.peakElements = peakElements;
 
   const result: TensorMap = {};
   for (const [name, id] of graph.outputs) {

@@ -60,6 +60,34 @@ describe('runGraph', () => {
   });
 });
 
+describe('runGraph liveness', () => {
+  it('holds at most two buffers of a chain', () => {
+    // exp, neg, exp, ... on 1000 elements: each step needs only its operand and its result.
+    const b = new Builder();
+    let x = b.input('x', [1000]);
+    for (let i = 0; i < 20; i++) x = b.unary(i % 2 === 0 ? 'exp' : 'neg', x);
+    b.output('y', x);
+    const memory = { peakElements: 0 };
+    runGraph(b.graph, { x: { shape: [1000], data: new Float32Array(1000) } }, { memory });
+    expect(memory.peakElements).toBe(2000);
+  });
+
+  it('keeps a buffer until its last reader', () => {
+    // s = square(x) + neg(exp(x)) on [10]: square(x) stays live until the add, so the peak is three
+    // buffers (exp, square, neg) right after neg. Without freeing, all four results would be live.
+    const b = new Builder();
+    const x = b.input('x', [10]);
+    const e = b.unary('exp', x);
+    const kept = b.unary('square', x);
+    const n = b.unary('neg', e);
+    b.output('s', b.binary('add', kept, n));
+    const memory = { peakElements: 0 };
+    const out = runGraph(b.graph, { x: { shape: [10], data: new Float32Array(10).fill(1) } }, { memory });
+    expect(memory.peakElements).toBe(30);
+    expect(out.s!.data[0]).toBeCloseTo(1 - Math.E, 6);
+  });
+});
+
 describe('refTarget', () => {
   it('compiles and runs asynchronously', async () => {
     const program = refTarget.compile(smallGraph().graph, 'small');
