@@ -39,6 +39,8 @@ let pool: PoolWorker[] | undefined;
 /**
  * Returns the number of threads, the caller included: SGAN_REF_THREADS when set, else the machine's
  * available parallelism, at most 4.
+ * NOTE: the speedup is unmeasured on an idle machine. On the shared 2-core development machine,
+ * with a load average near 6, two threads timed the same as one (bench/ref-ops.ts).
  */
 export function refThreadCount(): number {
   const configured = process.env.SGAN_REF_THREADS;
