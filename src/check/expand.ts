@@ -87,7 +87,11 @@ export class Expander {
     for (const param of decl.params) {
       if (param.default !== undefined) sawDefault = true;
       else if (sawDefault) {
-        this.report.error(param.span, 'E029', `parameter '${param.name}' needs a default value because an earlier parameter has one`);
+        this.report.error(
+          param.span,
+          'E029',
+          `parameter '${param.name}' needs a default value because an earlier parameter has one`,
+        );
       }
     }
     this.checkStatements(decl.body, seen);
@@ -131,7 +135,12 @@ export class Expander {
       const expected = required === params.length ? `${required}` : `${required} to ${params.length}`;
       const plural = params.length === 1 && required === 1 ? 'argument' : 'arguments';
       const signature = `${call.name}(${params.map(describeParam).join(', ')})`;
-      this.report.error(call.span, 'E024', `block '${call.name}' takes ${expected} ${plural} but was given ${call.args.length}`, `the block is declared as ${signature}`);
+      this.report.error(
+        call.span,
+        'E024',
+        `block '${call.name}' takes ${expected} ${plural} but was given ${call.args.length}`,
+        `the block is declared as ${signature}`,
+      );
       return;
     }
     call.args.forEach((arg, i) => {
@@ -153,7 +162,11 @@ export class Expander {
       (param.type === 'int' && value.kind === 'number' && Number.isInteger(value.value));
     if (!ok && (paramTypes as readonly string[]).includes(param.type)) {
       const expected = { int: 'a whole number', real: 'a number', size: "a size such as '3x3'" }[param.type as 'int'];
-      this.report.error(value.span, 'E025', `argument '${param.name}' of block '${block}' must be ${expected}, found ${describeValue(value)}`);
+      this.report.error(
+        value.span,
+        'E025',
+        `argument '${param.name}' of block '${block}' must be ${expected}, found ${describeValue(value)}`,
+      );
     }
     return ok;
   }
@@ -167,7 +180,12 @@ export class Expander {
       for (const call of callsIn(entry.decl.body)) {
         if (state.get(call.name) === 'active') {
           const cycle = [...path.slice(path.indexOf(call.name)), name, call.name].join(' -> ');
-          this.report.error(call.nameSpan, 'E028', `block '${call.name}' calls itself: ${cycle}`, 'blocks cannot be recursive; use repeat');
+          this.report.error(
+            call.nameSpan,
+            'E028',
+            `block '${call.name}' calls itself: ${cycle}`,
+            'blocks cannot be recursive; use repeat',
+          );
           continue;
         }
         visit(call.name, [...path, name]);
@@ -190,7 +208,12 @@ export class Expander {
         case 'layer': {
           if (out.length >= MAX_SECTION_LAYERS) {
             if (!this.overflowed) {
-              this.report.error(site, 'E059', `this section expands to more than ${MAX_SECTION_LAYERS} layers`, 'check the repeat counts');
+              this.report.error(
+                site,
+                'E059',
+                `this section expands to more than ${MAX_SECTION_LAYERS} layers`,
+                'check the repeat counts',
+              );
             }
             this.overflowed = true;
             this.incomplete = true;
@@ -202,7 +225,10 @@ export class Expander {
             site,
           };
           if (statement.arg !== undefined) {
-            flat.arg = Array.isArray(statement.arg) ? statement.arg.map((v) => substitute(v, env)) : substitute(statement.arg, env);
+            flat.arg = Array.isArray(statement.arg) ? statement.arg.map((v) => substitute(v, env)) : substitute(
+              statement.arg,
+              env,
+            );
           }
           const block = stack[stack.length - 1];
           if (block !== undefined) flat.origin = { block, span: statement.span };
@@ -213,7 +239,13 @@ export class Expander {
           const count = readInteger(this.report, substitute(statement.count, env), 'the repeat count');
           if (count === undefined) this.incomplete = true;
           const inner = outer ?? { site: statement.span };
-          for (let i = 0; i < (count ?? 0) && !this.overflowed; i++) this.expandInto(out, statement.body, env, inner, stack);
+          for (let i = 0; i < (count ?? 0) && !this.overflowed; i++) this.expandInto(
+            out,
+            statement.body,
+            env,
+            inner,
+            stack,
+          );
           break;
         }
         case 'call': {
@@ -260,7 +292,8 @@ function callsIn(body: LayerStatement[]): Extract<LayerStatement, { kind: 'call'
 }
 
 function describeParam(param: BlockParam): string {
-  return param.default === undefined ? `${param.name}: ${param.type}` : `${param.name}: ${param.type} = ${describeValue(param.default)}`;
+  const declared = `${param.name}: ${param.type}`;
+  return param.default === undefined ? declared : `${declared} = ${describeValue(param.default)}`;
 }
 
 function missingBlockHint(blocks: Map<string, BlockEntry>): string {

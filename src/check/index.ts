@@ -42,7 +42,12 @@ export function checkSource(text: string, file: string, opts: CheckOptions = {})
     report.error(span, 'E030', `${file} declares no model`, "a model file contains one 'model NAME { ... }'");
   } else {
     for (const extra of models.slice(1)) {
-      report.error(extra.nameSpan, 'E030', `model '${extra.name}' is the second model in ${file}`, 'declare one model per file');
+      report.error(
+        extra.nameSpan,
+        'E030',
+        `model '${extra.name}' is the second model in ${file}`,
+        'declare one model per file',
+      );
     }
     spec = checkModel(models[0]!, file, expander, report);
   }

@@ -22,7 +22,14 @@ export const DEFAULT_MBSTD_GROUP = 4;
 export const DEFAULT_MBSTD_FEATURES = 1;
 
 /** Weight of an equalized-lr layer: init N(0, 1/lrmul), read as w * lrmul * gain / sqrt(fanIn). */
-export function weightParam(name: string, network: NetworkName, shape: number[], fanIn: number, lrmul: number, gain: number): ParamSpec {
+export function weightParam(
+  name: string,
+  network: NetworkName,
+  shape: number[],
+  fanIn: number,
+  lrmul: number,
+  gain: number,
+): ParamSpec {
   return { name, network, shape, init: { kind: 'normal', std: 1 / lrmul }, runtimeScale: (lrmul * gain) / Math.sqrt(fanIn) };
 }
 
@@ -138,7 +145,12 @@ export class SectionBuilder {
       case 'bias':
         return this.applyBias(fail);
       case 'lrelu': {
-        const slope = layer.arg === undefined ? DEFAULT_LRELU_SLOPE : readInRange(this.report, layer.arg as Value, 'the leaky ReLU slope', { min: 0 });
+        const slope = layer.arg === undefined ? DEFAULT_LRELU_SLOPE : readInRange(
+          this.report,
+          layer.arg as Value,
+          'the leaky ReLU slope',
+          { min: 0 },
+        );
         const gain = this.realOption(layer, 'gain', 1, { min: 0, minOpen: true });
         if (slope === undefined) return false;
         this.layers.push({ kind: 'lrelu', slope, gain });
@@ -148,14 +160,22 @@ export class SectionBuilder {
       case 'adain':
         return this.applyStyleLayer(layer, fail);
       case 'upsample': {
-        if (this.shape.kind !== 'image') return fail('E048', `'upsample' needs an image input but the input is ${describeShape(this.shape)}`);
+        if (this.shape.kind !== 'image') return fail(
+          'E048',
+          `'upsample' needs an image input but the input is ${describeShape(this.shape)}`,
+        );
         let mode: (typeof upsampleModes)[number] = 'nearest';
         if (layer.arg !== undefined) {
           const word = layer.arg as Value;
           const known = upsampleModes.find((m) => word.kind === 'name' && word.name === m);
           if (known === undefined) {
             const hint = word.kind === 'name' ? didYouMean(word.name, upsampleModes) : undefined;
-            this.report.error(word.span, 'E051', `unknown upsample mode ${word.kind === 'name' ? `'${word.name}'` : describeValue(word)}; expected nearest or bilinear`, hint);
+            this.report.error(
+              word.span,
+              'E051',
+              `unknown upsample mode ${describeWord(word)}; expected nearest or bilinear`,
+              hint,
+            );
             return false;
           }
           mode = known;
@@ -166,38 +186,58 @@ export class SectionBuilder {
       }
       case 'downsample':
         if (this.shape.kind !== 'image' || this.shape.res < 2) {
-          return fail('E048', `'downsample' needs an image of at least 2x2 but the input is ${describeShape(this.shape)}`);
+          return fail(
+            'E048',
+            `'downsample' needs an image of at least 2x2 but the input is ${describeShape(this.shape)}`,
+          );
         }
         this.layers.push({ kind: 'downsample' });
         this.shape = { ...this.shape, res: this.shape.res / 2 };
         return true;
       case 'blur': {
-        if (this.shape.kind !== 'image') return fail('E048', `'blur' needs an image input but the input is ${describeShape(this.shape)}`);
+        if (this.shape.kind !== 'image') return fail(
+          'E048',
+          `'blur' needs an image input but the input is ${describeShape(this.shape)}`,
+        );
         const values = layer.arg === undefined ? undefined : (layer.arg as Value[]);
         let kernel = DEFAULT_BLUR;
         if (values !== undefined) {
           const read = values.map((v) => readInRange(this.report, v, 'a blur filter tap', { min: 0, minOpen: true }));
           if (read.some((v) => v === undefined)) return false;
-          if (read.length === 0) return fail('E056', "'blur' needs at least one filter tap", 'write for example blur [1, 2, 1]');
+          if (read.length === 0) return fail(
+            'E056',
+            "'blur' needs at least one filter tap",
+            'write for example blur [1, 2, 1]',
+          );
           kernel = read as number[];
         }
         this.layers.push({ kind: 'blur', kernel });
         return true;
       }
       case 'mbstd': {
-        if (this.shape.kind !== 'image') return fail('E048', `'mbstd' needs an image input but the input is ${describeShape(this.shape)}`);
+        if (this.shape.kind !== 'image') return fail(
+          'E048',
+          `'mbstd' needs an image input but the input is ${describeShape(this.shape)}`,
+        );
         const group = this.intOption(layer, 'group', DEFAULT_MBSTD_GROUP);
         const features = this.intOption(layer, 'features', DEFAULT_MBSTD_FEATURES);
         if (group === undefined || features === undefined) return false;
         if (this.shape.channels % features !== 0) {
-          return fail('E058', `mbstd features ${features} must divide the ${this.shape.channels} input channels`, 'each feature averages the stddev over an equal share of the channels');
+          return fail(
+            'E058',
+            `mbstd features ${features} must divide the ${this.shape.channels} input channels`,
+            'each feature averages the stddev over an equal share of the channels',
+          );
         }
         this.layers.push({ kind: 'mbstd', group, features });
         this.shape = { ...this.shape, channels: this.shape.channels + features };
         return true;
       }
       case 'flatten': {
-        if (this.shape.kind !== 'image') return fail('E048', `'flatten' needs an image input but the input is ${describeShape(this.shape)}`);
+        if (this.shape.kind !== 'image') return fail(
+          'E048',
+          `'flatten' needs an image input but the input is ${describeShape(this.shape)}`,
+        );
         this.layers.push({ kind: 'flatten' });
         this.shape = { kind: 'vector', channels: this.shape.channels * this.shape.res * this.shape.res };
         return true;
@@ -207,7 +247,11 @@ export class SectionBuilder {
 
   private applyDense(layer: FlatLayer, fail: (code: string, message: string, hint?: string) => false): boolean {
     if (this.shape.kind !== 'vector') {
-      return fail('E048', `'dense' needs a flat input [N, C] but the input is ${describeShape(this.shape)}`, "add 'flatten' before it");
+      return fail(
+        'E048',
+        `'dense' needs a flat input [N, C] but the input is ${describeShape(this.shape)}`,
+        "add 'flatten' before it",
+      );
     }
     const out = readInteger(this.report, layer.arg as Value, 'the dense output size');
     const lrmul = this.realOption(layer, 'lrmul', 1, { min: 0, minOpen: true });
@@ -230,12 +274,20 @@ export class SectionBuilder {
     const kernelValue = layer.arg as Value;
     const kernel = kernelValue.kind === 'dims' ? kernelValue.dims : [];
     if (kernel.length !== 2 || kernel[0] !== kernel[1] || kernel[0]! % 2 === 0 || kernel[0]! < 1) {
-      this.report.error(kernelValue.span, 'E025', `a conv kernel must be square with an odd size such as 3x3, found ${describeValue(kernelValue)}`);
+      this.report.error(
+        kernelValue.span,
+        'E025',
+        `a conv kernel must be square with an odd size such as 3x3, found ${describeValue(kernelValue)}`,
+      );
       return false;
     }
     const k = kernel[0]!;
     const outValue = layer.options.find((o) => o.name === 'out')?.value;
-    const out = outValue === undefined ? this.options.defaultConvOut(lastConv) : readInteger(this.report, outValue, 'the conv output channels');
+    const out = outValue === undefined ? this.options.defaultConvOut(lastConv) : readInteger(
+      this.report,
+      outValue,
+      'the conv output channels',
+    );
     const lrmul = this.realOption(layer, 'lrmul', 1, { min: 0, minOpen: true });
     const gain = this.realOption(layer, 'gain', DEFAULT_GAIN, { min: 0, minOpen: true });
     if (out === undefined) return false;
@@ -263,10 +315,17 @@ export class SectionBuilder {
     const owner = this.biasOwners.shift() ?? this.fallbackOwner;
     this.fallbackOwner = undefined;
     if (owner === undefined) {
-      return fail('E047', "'bias' has no layer to belong to", "a bias follows a 'conv' or 'dense' declared with 'nobias'");
+      return fail(
+        'E047',
+        "'bias' has no layer to belong to",
+        "a bias follows a 'conv' or 'dense' declared with 'nobias'",
+      );
     }
     if (owner.channels !== this.shape.channels) {
-      return fail('E044', `the bias of '${owner.name}' has ${owner.channels} channels but the input has ${this.shape.channels}`);
+      return fail(
+        'E044',
+        `the bias of '${owner.name}' has ${owner.channels} channels but the input has ${this.shape.channels}`,
+      );
     }
     const param = `${owner.name}.bias`;
     this.params.push(biasParam(param, this.options.network, owner.channels, owner.lrmul));
@@ -344,7 +403,8 @@ export class SectionBuilder {
     }
     if (kind === 'none') return fail(`'${layer.op}' takes no argument`);
     if (Array.isArray(arg) !== (kind === 'list')) {
-      return fail(kind === 'list' ? `'${layer.op}' takes a list such as [1, 2, 1]` : `'${layer.op}' takes a single value, not a list`);
+      const expected = kind === 'list' ? 'a list such as [1, 2, 1]' : 'a single value, not a list';
+      return fail(`'${layer.op}' takes ${expected}`);
     }
     return true;
   }
@@ -366,4 +426,8 @@ export class SectionBuilder {
     this.counters.set(kind, index + 1);
     return `${this.options.prefix}.${kind}${index}`;
   }
+}
+
+function describeWord(value: Value): string {
+  return value.kind === 'name' ? `'${value.name}'` : describeValue(value);
 }

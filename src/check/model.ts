@@ -1,6 +1,6 @@
 // Semantic analysis of one model declaration: the header (latent and style sizes, image, channels),
 // then the three networks and the training recipe, into a ModelSpec.
-import type { ModelDecl, ModelItem } from '../frontend/ast.ts';
+import type { ModelDecl, ModelItem, Value } from '../frontend/ast.ts';
 import type { Span } from '../frontend/diagnostics.ts';
 import type { DiscriminatorStage, ModelSpec, TrainRecipe } from '../model/spec.ts';
 import type { Expander } from './expand.ts';
@@ -24,7 +24,12 @@ export function checkModel(model: ModelDecl, file: string, expander: Expander, r
   const items = collectItems(model, report);
   const missing = requiredItems.filter((required) => !items.has(required.kind));
   for (const required of missing) {
-    report.error(model.nameSpan, 'E032', `model '${model.name}' has no '${required.kind}'`, `add for example '${required.example}'`);
+    report.error(
+      model.nameSpan,
+      'E032',
+      `model '${model.name}' has no '${required.kind}'`,
+      `add for example '${required.example}'`,
+    );
   }
   if (missing.length > 0) return undefined;
 
@@ -40,7 +45,12 @@ export function checkModel(model: ModelDecl, file: string, expander: Expander, r
   const stages = powersBetween(header.constSize, header.resolution);
   const trainItem = items.get('train') as ItemOf<'train'> | undefined;
   const train = buildRecipe(trainItem?.settings ?? [], stages, report);
-  checkBatchGroups(discriminator.spec.stages, train, trainItem?.settings.find((s) => s.kind === 'batch')?.span ?? model.nameSpan, report);
+  checkBatchGroups(
+    discriminator.spec.stages,
+    train,
+    trainItem?.settings.find((s) => s.kind === 'batch')?.span ?? model.nameSpan,
+    report,
+  );
 
   const stageChannels: Record<number, number> = {};
   for (const res of stages) stageChannels[res] = header.channels.get(res)!;
@@ -76,7 +86,12 @@ function checkBatchGroups(stages: DiscriminatorStage[], train: TrainRecipe, span
     if (bad.length === 0) continue;
     const sizes = bad.map((res) => `${train.batch.perRes[res] ?? train.batch.base} (at ${res}x${res})`).join(', ');
     const verb = bad.length === 1 ? 'is not a multiple' : 'are not multiples';
-    report.error(span, 'E057', `minibatch size ${sizes} ${verb} of the mbstd group ${group}`, 'use minibatch sizes that are multiples of the group, or a smaller group');
+    report.error(
+      span,
+      'E057',
+      `minibatch size ${sizes} ${verb} of the mbstd group ${group}`,
+      'use minibatch sizes that are multiples of the group, or a smaller group',
+    );
   }
 }
 
@@ -85,7 +100,11 @@ function collectItems(model: ModelDecl, report: Reporter): Map<ModelItem['kind']
   for (const item of model.items) {
     const first = items.get(item.kind);
     if (first !== undefined) {
-      report.error(item.span, 'E033', `'${item.kind}' is declared twice in model '${model.name}'; the first is at line ${first.span.line}`);
+      report.error(
+        item.span,
+        'E033',
+        `'${item.kind}' is declared twice in model '${model.name}'; the first is at line ${first.span.line}`,
+      );
       continue;
     }
     items.set(item.kind, item);
@@ -113,7 +132,8 @@ function checkHeader(
       report.error(size.span, 'E036', `the constant must be square, such as 4x4, found ${size.dims.join('x')}`);
       constSize = undefined;
     } else {
-      const side = size.kind === 'dims' ? { ...size, kind: 'number' as const, value: size.dims[0]!, text: String(size.dims[0]) } : size;
+      const side: Value =
+        size.kind === 'dims' ? { kind: 'number', value: size.dims[0]!, text: String(size.dims[0]), span: size.span } : size;
       constSize = readResolution(report, side, 'the constant size');
     }
   }
@@ -133,23 +153,37 @@ function checkHeader(
     }
     channels.set(res, count);
   }
-  if (zDim === undefined || wDim === undefined || imageShape === undefined || constSize === undefined || !channelsOk) return undefined;
+  if (zDim === undefined || wDim === undefined || imageShape === undefined || constSize === undefined) return undefined;
+  if (!channelsOk) return undefined;
 
   const resolution = imageShape.resolution;
   if (constSize > resolution) {
-    report.error(image.dims.span, 'E036', `the image resolution ${resolution} is smaller than the constant's size ${constSize}`);
+    report.error(
+      image.dims.span,
+      'E036',
+      `the image resolution ${resolution} is smaller than the constant's size ${constSize}`,
+    );
     return undefined;
   }
   const stages = powersBetween(constSize, resolution);
   const missing = stages.filter((res) => !channels.has(res));
   if (missing.length > 0) {
-    report.error(channelsItem.map.span, 'E037', `the channels map has no entry for resolution ${missing.join(', ')}`, `list every resolution from ${constSize} to ${resolution}`);
+    report.error(
+      channelsItem.map.span,
+      'E037',
+      `the channels map has no entry for resolution ${missing.join(', ')}`,
+      `list every resolution from ${constSize} to ${resolution}`,
+    );
     return undefined;
   }
   for (const entry of channelsItem.map.entries) {
     const res = entry.key.kind === 'number' ? entry.key.value : NaN;
     if (isPowerOfTwo(res) && !stages.includes(res)) {
-      report.warning(entry.key.span, 'W001', `resolution ${res} is not a stage of the model (${constSize} to ${resolution}), so its channel count is never used`);
+      report.warning(
+        entry.key.span,
+        'W001',
+        `resolution ${res} is not a stage of the model (${constSize} to ${resolution}), so its channel count is never used`,
+      );
     }
   }
   return { zDim, wDim, imageChannels: imageShape.channels, resolution, constSize, channels };

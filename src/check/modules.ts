@@ -51,7 +51,12 @@ export function loadModules(text: string, file: string, readFile: ReadFile, repo
       const target = resolveImport(decl, absolute);
       if (loading.includes(target)) {
         const cycle = [...loading.slice(loading.indexOf(target)), target].map(displayName).join(' -> ');
-        report.error(decl.span, 'E021', `import cycle: ${cycle}`, 'move the shared blocks into a file that both can import');
+        report.error(
+          decl.span,
+          'E021',
+          `import cycle: ${cycle}`,
+          'move the shared blocks into a file that both can import',
+        );
         continue;
       }
       if (loaded.has(target)) continue;
@@ -59,7 +64,12 @@ export function loadModules(text: string, file: string, readFile: ReadFile, repo
       try {
         importedText = readFile(target);
       } catch {
-        report.error(decl.span, 'E020', `cannot find module '${decl.path.join('.')}' (looked for ${displayName(target)})`, importHint(decl));
+        report.error(
+          decl.span,
+          'E020',
+          `cannot find module '${decl.path.join('.')}' (looked for ${displayName(target)})`,
+          importHint(decl),
+        );
         continue;
       }
       const importedName = displayName(target);
@@ -67,7 +77,12 @@ export function loadModules(text: string, file: string, readFile: ReadFile, repo
       const imported = visit(importedText, importedName, target);
       for (const inner of imported.ast.decls) {
         if (inner.kind === 'model') {
-          report.error(decl.span, 'E031', `imported module '${decl.path.join('.')}' declares model '${inner.name}'`, 'an imported file may declare blocks only');
+          report.error(
+            decl.span,
+            'E031',
+            `imported module '${decl.path.join('.')}' declares model '${inner.name}'`,
+            'an imported file may declare blocks only',
+          );
         }
       }
     }
@@ -113,7 +128,12 @@ function collectBlocks(modules: LoadedModule[], report: Reporter): Map<string, B
       const existing = blocks.get(decl.name);
       if (existing !== undefined) {
         const at = existing.decl.nameSpan;
-        report.error(decl.nameSpan, 'E022', `block '${decl.name}' is already declared at ${at.file}:${at.line}:${at.column}`, 'rename one of the blocks');
+        report.error(
+          decl.nameSpan,
+          'E022',
+          `block '${decl.name}' is already declared at ${at.file}:${at.line}:${at.column}`,
+          'rename one of the blocks',
+        );
         continue;
       }
       blocks.set(decl.name, { decl, file: module.file });

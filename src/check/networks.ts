@@ -13,7 +13,15 @@ import type {
   SynthesisStage,
 } from '../model/spec.ts';
 import type { Expander, FlatLayer } from './expand.ts';
-import { biasParam, DEFAULT_GAIN, DEFAULT_LRELU_SLOPE, describeShape, SectionBuilder, weightParam, type Shape } from './layers.ts';
+import {
+  biasParam,
+  DEFAULT_GAIN,
+  DEFAULT_LRELU_SLOPE,
+  describeShape,
+  SectionBuilder,
+  weightParam,
+  type Shape,
+} from './layers.ts';
 import { powersBetween, readResolution, type Reporter } from './report.ts';
 
 /** The checked model header that every network builder needs. */
@@ -36,7 +44,12 @@ export interface NetworkResult<T> {
   params: ParamSpec[];
 }
 
-export function buildMapping(body: LayerStatement[], header: ModelHeader, expander: Expander, report: Reporter): NetworkResult<MappingSpec> {
+export function buildMapping(
+  body: LayerStatement[],
+  header: ModelHeader,
+  expander: Expander,
+  report: Reporter,
+): NetworkResult<MappingSpec> {
   const section = new SectionBuilder(
     {
       network: 'mapping',
@@ -57,7 +70,12 @@ export function buildMapping(body: LayerStatement[], header: ModelHeader, expand
     if (end.kind !== 'vector' || end.channels !== header.wDim) {
       const site = flat[flat.length - 1]?.site ?? body[0]?.span;
       if (site !== undefined) {
-        report.error(site, 'E049', `the mapping network ends with ${describeShape(end)} but the style w has ${header.wDim} channels`, `make the last dense layer 'dense ${header.wDim}'`);
+        report.error(
+          site,
+          'E049',
+          `the mapping network ends with ${describeShape(end)} but the style w has ${header.wDim} channels`,
+          `make the last dense layer 'dense ${header.wDim}'`,
+        );
       }
     }
   }
@@ -104,14 +122,20 @@ function collectStages(stages: StageDecl[], expected: number[], where: string, s
       const single = duplicates.length === 1;
       const resolutions = duplicates.map((d) => d.res).join(' and ');
       const lines = duplicates.map((d) => d.line).join(' and ');
-      const message = `${single ? 'stage' : 'stages'} ${resolutions} ${single ? 'is' : 'are'} already declared in ${where} (line ${lines})`;
+      const subject = single ? `stage ${resolutions} is` : `stages ${resolutions} are`;
+      const message = `${subject} already declared in ${where} (line ${lines})`;
       report.error(stage.span, 'E041', message, 'each resolution needs exactly one stage');
       complete = false;
     }
   }
   const missing = expected.filter((res) => !byRes.has(res));
   if (missing.length > 0 && complete) {
-    report.error(sectionSpan, 'E040', `${where} has no stage for resolution ${missing.join(', ')}`, `every resolution from ${expected[0]} to ${expected[expected.length - 1]} needs exactly one stage`);
+    report.error(
+      sectionSpan,
+      'E040',
+      `${where} has no stage for resolution ${missing.join(', ')}`,
+      `every resolution from ${expected[0]} to ${expected[expected.length - 1]} needs exactly one stage`,
+    );
   }
   return { byRes, complete: complete && missing.length === 0 };
 }
@@ -126,7 +150,11 @@ function reportRepeatedItems(items: (SynthesisItem | DiscriminatorItem)[], where
       first.set(item.kind, item.span);
       continue;
     }
-    report.error(item.span, 'E033', `'${item.kind}' is declared twice in ${where}; the first is at line ${previous.line}`);
+    report.error(
+      item.span,
+      'E033',
+      `'${item.kind}' is declared twice in ${where}; the first is at line ${previous.line}`,
+    );
   }
 }
 
@@ -142,11 +170,29 @@ function channelsAt(header: ModelHeader, res: number): number {
   return header.channels.get(res) ?? 0;
 }
 
-function checkStageEnd(stage: StageDecl, res: number, shape: Shape, expected: Shape, where: string, hint: string, report: Reporter): void {
+function checkStageEnd(
+  stage: StageDecl,
+  res: number,
+  shape: Shape,
+  expected: Shape,
+  where: string,
+  hint: string,
+  report: Reporter,
+): void {
   if (shape.kind !== expected.kind || (shape.kind === 'image' && expected.kind === 'image' && shape.res !== expected.res)) {
-    report.error(stage.span, 'E054', `stage ${res} of ${where} ends with ${describeShape(shape)} but must end with ${describeShape(expected)}`, hint);
+    report.error(
+      stage.span,
+      'E054',
+      `stage ${res} of ${where} ends with ${describeShape(shape)} but must end with ${describeShape(expected)}`,
+      hint,
+    );
   } else if (shape.channels !== expected.channels) {
-    report.error(stage.span, 'E044', `stage ${res} of ${where} ends with ${shape.channels} channels but must end with ${expected.channels}`, "the channels map sets each stage's feature channels; give the last conv an 'out' that matches it");
+    report.error(
+      stage.span,
+      'E044',
+      `stage ${res} of ${where} ends with ${shape.channels} channels but must end with ${expected.channels}`,
+      "the channels map sets each stage's feature channels; give the last conv an 'out' that matches it",
+    );
   }
 }
 
@@ -162,16 +208,32 @@ export function buildSynthesis(
   const styleLayers: StyleLayerSpec[] = [];
   const { constSize, resolution, imageChannels, wDim } = header;
   const constChannels = channelsAt(header, constSize);
-  params.push({ name: 'synthesis.const', network: 'synthesis', shape: [constChannels, constSize, constSize], init: { kind: 'constant', value: 1 }, runtimeScale: 1 });
+  params.push({
+    name: 'synthesis.const',
+    network: 'synthesis',
+    shape: [constChannels, constSize, constSize],
+    init: { kind: 'constant', value: 1 },
+    runtimeScale: 1,
+  });
 
   reportRepeatedItems(items, where, report);
   for (const item of items) {
     if (item.kind === 'fade' && item.mode !== 'linear') {
-      report.error(item.modeSpan, 'E051', `unknown fade '${item.mode}'; the only fade-in is linear`, didYouMean(item.mode, ['linear']));
+      report.error(
+        item.modeSpan,
+        'E051',
+        `unknown fade '${item.mode}'; the only fade-in is linear`,
+        didYouMean(item.mode, ['linear']),
+      );
     }
   }
   if (!items.some((item) => item.kind === 'torgb')) {
-    report.error(sectionSpan, 'E052', `${where} has no 'torgb each stage'`, 'add \'torgb each stage\' so that every stage can produce an image');
+    report.error(
+      sectionSpan,
+      'E052',
+      `${where} has no 'torgb each stage'`,
+      'add \'torgb each stage\' so that every stage can produce an image',
+    );
   }
   const stageDecls = items.filter((item): item is StageDecl => item.kind === 'stage');
   const expected = powersBetween(constSize, resolution);
@@ -184,7 +246,10 @@ export function buildSynthesis(
     const stage = table.byRes.get(res);
     if (stage === undefined) continue;
     const channels = channelsAt(header, res);
-    const input: Shape = res === constSize ? { kind: 'image', channels: constChannels, res } : { kind: 'image', channels: channelsAt(header, res / 2), res: res / 2 };
+    const input: Shape =
+      res === constSize
+        ? { kind: 'image', channels: constChannels, res }
+        : { kind: 'image', channels: channelsAt(header, res / 2), res: res / 2 };
     const prefix = `synthesis.b${res}`;
     const section = new SectionBuilder(
       {
@@ -203,7 +268,10 @@ export function buildSynthesis(
     );
     const { layers, complete } = expanded.get(stage)!;
     if (section.applyAll(layers) && complete) {
-      const hint = res === constSize ? 'the first stage keeps the constant\'s size' : 'a synthesis stage above the constant starts with one \'upsample\'';
+      const hint =
+        res === constSize
+          ? "the first stage keeps the constant's size"
+          : "a synthesis stage above the constant starts with one 'upsample'";
       checkStageEnd(stage, res, section.shape, { kind: 'image', channels, res }, where, hint, report);
     }
     params.push(...section.params);
@@ -211,9 +279,18 @@ export function buildSynthesis(
     const torgb = `${prefix}.torgb`;
     params.push(weightParam(`${torgb}.weight`, 'synthesis', [imageChannels, channels, 1, 1], channels, 1, 1));
     params.push(biasParam(`${torgb}.bias`, 'synthesis', imageChannels, 1));
-    const torgbLayers: Layer[] = [{ kind: 'conv', name: torgb, in: channels, out: imageChannels, kernel: 1, weight: `${torgb}.weight`, bias: `${torgb}.bias` }];
+    const torgbConv: Layer = {
+      kind: 'conv',
+      name: torgb,
+      in: channels,
+      out: imageChannels,
+      kernel: 1,
+      weight: `${torgb}.weight`,
+      bias: `${torgb}.bias`,
+    };
 
-    stages.push({ res, channels, layers: section.layers, torgb: torgbLayers, styleLayers: section.styleLayers.map((s) => s.index) });
+    const styleIndices = section.styleLayers.map((s) => s.index);
+    stages.push({ res, channels, layers: section.layers, torgb: [torgbConv], styleLayers: styleIndices });
     styleLayers.push(...section.styleLayers.map((s) => ({ index: s.index, res, layer: s.layer })));
   }
 
@@ -237,7 +314,12 @@ export function buildDiscriminator(
   const { constSize: head, resolution, imageChannels, wDim } = header;
   reportRepeatedItems(items, where, report);
   if (!items.some((item) => item.kind === 'fromrgb')) {
-    report.error(sectionSpan, 'E052', `${where} has no 'fromrgb each stage'`, 'add \'fromrgb each stage\' so that every stage can read an image');
+    report.error(
+      sectionSpan,
+      'E052',
+      `${where} has no 'fromrgb each stage'`,
+      'add \'fromrgb each stage\' so that every stage can read an image',
+    );
   }
   const stageDecls = items.filter((item): item is StageDecl => item.kind === 'stage');
   const expected = powersBetween(resolution, head);
@@ -253,10 +335,19 @@ export function buildDiscriminator(
     const prefix = `discriminator.b${res}`;
 
     const fromrgb = `${prefix}.fromrgb`;
-    params.push(weightParam(`${fromrgb}.weight`, 'discriminator', [channels, imageChannels, 1, 1], imageChannels, 1, DEFAULT_GAIN));
+    const fromrgbShape = [channels, imageChannels, 1, 1];
+    params.push(weightParam(`${fromrgb}.weight`, 'discriminator', fromrgbShape, imageChannels, 1, DEFAULT_GAIN));
     params.push(biasParam(`${fromrgb}.bias`, 'discriminator', channels, 1));
     const fromrgbLayers: Layer[] = [
-      { kind: 'conv', name: fromrgb, in: imageChannels, out: channels, kernel: 1, weight: `${fromrgb}.weight`, bias: `${fromrgb}.bias` },
+      {
+        kind: 'conv',
+        name: fromrgb,
+        in: imageChannels,
+        out: channels,
+        kernel: 1,
+        weight: `${fromrgb}.weight`,
+        bias: `${fromrgb}.bias`,
+      },
       { kind: 'lrelu', slope: DEFAULT_LRELU_SLOPE, gain: 1 },
     ];
 
@@ -280,7 +371,12 @@ export function buildDiscriminator(
         const hint = "a discriminator stage above the head ends with one 'downsample'";
         checkStageEnd(stage, res, section.shape, { kind: 'image', channels: next, res: res / 2 }, where, hint, report);
       } else if (section.shape.kind !== 'vector' || section.shape.channels !== 1) {
-        report.error(stage.span, 'E053', `the discriminator head must end in one logit [N, 1] but ends with ${describeShape(section.shape)}`, "end the head with 'flatten', a dense layer and 'dense 1 gain 1'");
+        report.error(
+          stage.span,
+          'E053',
+          `the discriminator head must end in one logit [N, 1] but ends with ${describeShape(section.shape)}`,
+          "end the head with 'flatten', a dense layer and 'dense 1 gain 1'",
+        );
       }
     }
     params.push(...section.params);

@@ -93,7 +93,12 @@ export function readResolution(report: Reporter, value: Value, what: string): nu
   if (!isPowerOfTwo(n) || n < 4) {
     const lower = 2 ** Math.floor(Math.log2(Math.max(n, 4)));
     const hint = lower === n ? undefined : `the nearest smaller power of two is ${lower}`;
-    report.error(value.span, 'E035', `${what} must be a power of two of at least 4, found ${describeValue(value)}`, hint);
+    report.error(
+      value.span,
+      'E035',
+      `${what} must be a power of two of at least 4, found ${describeValue(value)}`,
+      hint,
+    );
     return undefined;
   }
   return n;

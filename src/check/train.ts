@@ -34,7 +34,11 @@ export function buildRecipe(settings: TrainSetting[], stages: number[], report: 
   for (const setting of settings) {
     const first = seen.get(setting.kind);
     if (first !== undefined) {
-      report.error(setting.span, 'E033', `'${setting.kind}' is set twice in the training recipe; the first is at line ${first.line}`);
+      report.error(
+        setting.span,
+        'E033',
+        `'${setting.kind}' is set twice in the training recipe; the first is at line ${first.line}`,
+      );
       continue;
     }
     seen.set(setting.kind, setting.span);
@@ -63,12 +67,24 @@ function applySetting(recipe: TrainRecipe, setting: TrainSetting, stages: number
       return;
     case 'lr': {
       const base = readInRange(report, setting.base, 'the learning rate', { min: 0, minOpen: true }) ?? recipe.lr.base;
-      const perRes = readPerRes(setting.perRes, stages, 'a learning rate', report, (v) => readInRange(report, v, 'a learning rate', { min: 0, minOpen: true }));
+      const perRes = readPerRes(
+        setting.perRes,
+        stages,
+        'a learning rate',
+        report,
+        (v) => readInRange(report, v, 'a learning rate', { min: 0, minOpen: true }),
+      );
       recipe.lr = { base, perRes };
       return;
     }
     case 'batch': {
-      const perRes = readPerRes(setting.perRes, stages, 'a minibatch size', report, (v) => readInteger(report, v, 'a minibatch size'));
+      const perRes = readPerRes(
+        setting.perRes,
+        stages,
+        'a minibatch size',
+        report,
+        (v) => readInteger(report, v, 'a minibatch size'),
+      );
       let base: number | undefined;
       if (setting.base !== undefined) base = readInteger(report, setting.base, 'the minibatch size');
       else {
@@ -82,7 +98,11 @@ function applySetting(recipe: TrainRecipe, setting: TrainSetting, stages: number
     case 'grow': {
       const startRes = readResolution(report, setting.from, 'the starting resolution');
       if (startRes !== undefined && !stages.includes(startRes)) {
-        report.error(setting.from.span, 'E042', `the starting resolution ${startRes} is not a stage of the model (${stages.join(', ')})`);
+        report.error(
+          setting.from.span,
+          'E042',
+          `the starting resolution ${startRes} is not a stage of the model (${stages.join(', ')})`,
+        );
       }
       recipe.grow = {
         startRes: startRes ?? recipe.grow.startRes,
@@ -92,7 +112,8 @@ function applySetting(recipe: TrainRecipe, setting: TrainSetting, stages: number
       return;
     }
     case 'mixing':
-      recipe.mixingProb = readInRange(report, setting.prob, 'the style mixing probability', { min: 0, max: 1 }) ?? recipe.mixingProb;
+      recipe.mixingProb =
+        readInRange(report, setting.prob, 'the style mixing probability', { min: 0, max: 1 }) ?? recipe.mixingProb;
       return;
     case 'ema':
       recipe.emaKimg = (readInRange(report, setting.images, 'the EMA half-life', { min: 0 }) ?? recipe.emaKimg * 1000) / 1000;
@@ -109,7 +130,12 @@ function applySetting(recipe: TrainRecipe, setting: TrainSetting, stages: number
     case 'mirror': {
       const value = switches[setting.setting];
       if (value === undefined) {
-        report.error(setting.settingSpan, 'E051', `mirror must be 'on' or 'off', found '${setting.setting}'`, didYouMean(setting.setting, Object.keys(switches)));
+        report.error(
+          setting.settingSpan,
+          'E051',
+          `mirror must be 'on' or 'off', found '${setting.setting}'`,
+          didYouMean(setting.setting, Object.keys(switches)),
+        );
         return;
       }
       recipe.mirror = value;
@@ -135,7 +161,11 @@ function readPerRes(
       continue;
     }
     if (!stages.includes(res)) {
-      report.warning(entry.key.span, 'W001', `resolution ${res} is not a stage of the model, so ${settingName} for it is never used`);
+      report.warning(
+        entry.key.span,
+        'W001',
+        `resolution ${res} is not a stage of the model, so ${settingName} for it is never used`,
+      );
     }
     perRes[res] = value;
   }

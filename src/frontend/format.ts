@@ -57,7 +57,10 @@ class Printer {
   }
 
   private printBlock(block: A.BlockDecl): void {
-    const params = block.params.map((p) => (p.default === undefined ? `${p.name}: ${p.type}` : `${p.name}: ${p.type} = ${formatValue(p.default)}`));
+    const params = block.params.map((p) => {
+      const declared = `${p.name}: ${p.type}`;
+      return p.default === undefined ? declared : `${declared} = ${formatValue(p.default)}`;
+    });
     this.printLayerBody('', `block ${block.name}(${params.join(', ')})`, block.body, block);
   }
 
@@ -141,7 +144,13 @@ class Printer {
     this.emit(indent, `${head} {`, owner);
     for (const statement of body) {
       this.placeStart(statement, indent + INDENT, false);
-      if (statement.kind === 'repeat') this.printLayerBody(indent + INDENT, `repeat ${formatValue(statement.count)}`, statement.body, statement, true);
+      if (statement.kind === 'repeat') this.printLayerBody(
+        indent + INDENT,
+        `repeat ${formatValue(statement.count)}`,
+        statement.body,
+        statement,
+        true,
+      );
       else this.emit(indent + INDENT, formatSimpleStatement(statement), statement);
     }
     this.closeBrace(indent, owner);
@@ -266,7 +275,8 @@ function formatSetting(setting: A.TrainSetting): string {
     case 'adam':
       return `adam ${formatValue(setting.beta1)} ${formatValue(setting.beta2)} ${formatValue(setting.eps)}`;
     case 'lr':
-      return setting.perRes === undefined ? `lr ${formatValue(setting.base)}` : `lr ${formatValue(setting.base)} ${formatMap(setting.perRes)}`;
+      if (setting.perRes === undefined) return `lr ${formatValue(setting.base)}`;
+      return `lr ${formatValue(setting.base)} ${formatMap(setting.perRes)}`;
     case 'batch': {
       const parts = ['batch'];
       if (setting.base !== undefined) parts.push(formatValue(setting.base));

@@ -57,7 +57,13 @@ function convertParserError(error: IRecognitionException, text: string, file: st
   const code = parserErrorCodes[error.name] ?? 'E010';
   const bareName = bareNameStatement(error);
   if (bareName !== undefined) {
-    const span: Span = { file, offset: bareName.startOffset, line: bareName.startLine ?? 1, column: bareName.startColumn ?? 1, length: bareName.image.length };
+    const span: Span = {
+      file,
+      offset: bareName.startOffset,
+      line: bareName.startLine ?? 1,
+      column: bareName.startColumn ?? 1,
+      length: bareName.image.length,
+    };
     const hint = didYouMean(bareName.image, layerOps) ?? `write '${bareName.image}()' to call a block of that name`;
     return errorAt(span, code, `'${bareName.image}' is not a layer, and a block call needs parentheses`, hint);
   }

@@ -61,16 +61,20 @@ export function graphCommand(argv: string[]): number {
   if (positionals.length !== 1) return usageError(`expected one model file, got ${positionals.length} arguments`);
   const network = values.network as NetworkName | undefined;
   if (network === undefined || !networks.includes(network)) {
-    return usageError(`--network must be one of ${networks.join(', ')}, got ${values.network === undefined ? 'nothing' : `'${values.network}'`}`);
+    const given = values.network === undefined ? 'nothing' : `'${values.network}'`;
+    return usageError(`--network must be one of ${networks.join(', ')}, got ${given}`);
   }
-  if (values.format !== 'text' && values.format !== 'dot') return usageError(`--format must be text or dot, got '${values.format}'`);
+  if (values.format !== 'text' && values.format !== 'dot') {
+    return usageError(`--format must be text or dot, got '${values.format}'`);
+  }
   if (network !== 'mapping' && values.stage === undefined) return usageError(`--stage is required for the ${network} network`);
 
   const spec = loadModelOrExit(positionals[0]!);
   const resolutions = spec.synthesis.stages.map((s) => s.res);
   const stage = Number(values.stage ?? resolutions[0]);
   if (network !== 'mapping' && !resolutions.includes(stage)) {
-    process.stderr.write(`sganc graph: stage ${values.stage} is not a stage of model ${spec.name}; its stages are ${resolutions.join(', ')}\n`);
+    const stages = resolutions.join(', ');
+    process.stderr.write(`sganc graph: stage ${values.stage} is not a stage of model ${spec.name}; its stages are ${stages}\n`);
     return 1;
   }
   const graph = buildLayerGraph(spec, network, stage);
@@ -148,7 +152,13 @@ class GraphBuilder {
   addLayers(from: number, path: GraphNode['path'], section: string, layers: Layer[]): number {
     let current = from;
     for (const layer of layers) {
-      const next = this.add(path, section, describeLayer(layer), layerName(layer), layerOutputShape(layer, this.shapeOf(current)));
+      const next = this.add(
+        path,
+        section,
+        describeLayer(layer),
+        layerName(layer),
+        layerOutputShape(layer, this.shapeOf(current)),
+      );
       this.edge(current, next);
       current = next;
     }
@@ -171,7 +181,8 @@ export function formatText(graph: LayerGraph): string {
   const line = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   const inputs = new Map<number, number[]>();
   for (const [from, to] of graph.edges) inputs.set(to, [...(inputs.get(to) ?? []), from]);
-  const merges = graph.nodes.filter((n) => (inputs.get(n.id)?.length ?? 0) > 1).map((n) => `node ${n.id} takes nodes ${inputs.get(n.id)!.join(' and ')}`);
+  const joins = graph.nodes.filter((n) => (inputs.get(n.id)?.length ?? 0) > 1);
+  const merges = joins.map((n) => `node ${n.id} takes nodes ${inputs.get(n.id)!.join(' and ')}`);
   const notes = merges.length === 0 ? '' : `\n${merges.join('\n')}\n`;
   return `${graph.title}\n\n${line(columns)}\n${rows.map(line).join('\n')}\n${notes}`;
 }
