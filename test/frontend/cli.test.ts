@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { commands } from '../../src/cli/commands/index.ts';
 
 function sganc(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ['bin/sganc.mjs', ...args], { encoding: 'utf8' });
@@ -48,6 +49,11 @@ describe('sganc CLI', () => {
     expect(sganc('check', 'a.sgan', '--bogus').status).toBe(2);
     expect(sganc('frobnicate').status).toBe(2);
     expect(sganc('graph', 'examples/fashion-32.sgan', '--network', 'generator').status).toBe(2);
+  });
+
+  it('registry names are unique', () => {
+    const names = commands.map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
   });
 
   it('lists commands and prints help', () => {
