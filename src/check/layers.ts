@@ -104,6 +104,7 @@ export class SectionBuilder {
   private readonly counters = new Map<string, number>();
   private readonly biasOwners: BiasOwner[] = [];
   private fallbackOwner: BiasOwner | undefined;
+  private failed = false;
 
   constructor(
     private readonly options: SectionOptions,
@@ -113,13 +114,20 @@ export class SectionBuilder {
     this.fallbackOwner = options.fallbackBiasOwner;
   }
 
-  /** Applies the layers in order; returns false when an error stopped shape tracking. */
+  /**
+   * Applies the layers in order and returns whether all of them were valid. A layer that is not
+   * allowed, or has a bad option, is reported and checking goes on with the next layer. An error
+   * that leaves the shape unknown stops the section.
+   */
   applyAll(flat: FlatLayer[]): boolean {
     const lastConv = flat.map((layer) => layer.op).lastIndexOf('conv');
     for (let i = 0; i < flat.length; i++) {
-      if (!this.apply(flat[i]!, i === lastConv)) return false;
+      if (!this.apply(flat[i]!, i === lastConv)) {
+        this.failed = true;
+        break;
+      }
     }
-    return true;
+    return !this.failed;
   }
 
   private apply(layer: FlatLayer, lastConv: boolean): boolean {
@@ -129,9 +137,12 @@ export class SectionBuilder {
     };
     if (!this.options.allowed.has(layer.op)) {
       const allowed = [...this.options.allowed].join(', ');
-      return fail('E045', `'${layer.op}' is not allowed in ${this.options.where}`, `allowed layers there: ${allowed}`);
+      fail('E045', `'${layer.op}' is not allowed in ${this.options.where}`, `allowed layers there: ${allowed}`);
+      this.failed = true;
+      return true;
     }
-    if (!this.checkOptions(layer)) return false;
+    // Options that are unknown or repeated are reported, and the layer is built from the rest.
+    if (!this.checkOptions(layer)) this.failed = true;
     if (!this.checkArgument(layer)) return false;
 
     switch (layer.op) {
