@@ -225,10 +225,8 @@ export class Expander {
             site,
           };
           if (statement.arg !== undefined) {
-            flat.arg = Array.isArray(statement.arg) ? statement.arg.map((v) => substitute(v, env)) : substitute(
-              statement.arg,
-              env,
-            );
+            const arg = statement.arg;
+            flat.arg = Array.isArray(arg) ? arg.map((v) => substitute(v, env)) : substitute(arg, env);
           }
           const block = stack[stack.length - 1];
           if (block !== undefined) flat.origin = { block, span: statement.span };
@@ -239,13 +237,9 @@ export class Expander {
           const count = readInteger(this.report, substitute(statement.count, env), 'the repeat count');
           if (count === undefined) this.incomplete = true;
           const inner = outer ?? { site: statement.span };
-          for (let i = 0; i < (count ?? 0) && !this.overflowed; i++) this.expandInto(
-            out,
-            statement.body,
-            env,
-            inner,
-            stack,
-          );
+          for (let i = 0; i < (count ?? 0) && !this.overflowed; i++) {
+            this.expandInto(out, statement.body, env, inner, stack);
+          }
           break;
         }
         case 'call': {

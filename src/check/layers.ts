@@ -156,12 +156,9 @@ export class SectionBuilder {
       case 'bias':
         return this.applyBias(fail);
       case 'lrelu': {
-        const slope = layer.arg === undefined ? DEFAULT_LRELU_SLOPE : readInRange(
-          this.report,
-          layer.arg as Value,
-          'the leaky ReLU slope',
-          { min: 0 },
-        );
+        const slopeValue = layer.arg as Value | undefined;
+        const slope =
+          slopeValue === undefined ? DEFAULT_LRELU_SLOPE : readInRange(this.report, slopeValue, 'the leaky ReLU slope', { min: 0 });
         const gain = this.realOption(layer, 'gain', 1, { min: 0, minOpen: true });
         if (slope === undefined) return false;
         this.layers.push({ kind: 'lrelu', slope, gain });
@@ -293,15 +290,14 @@ export class SectionBuilder {
       return false;
     }
     const k = kernel[0]!;
+
     const outValue = layer.options.find((o) => o.name === 'out')?.value;
-    const out = outValue === undefined ? this.options.defaultConvOut(lastConv) : readInteger(
-      this.report,
-      outValue,
-      'the conv output channels',
-    );
+    const out =
+      outValue === undefined ? this.options.defaultConvOut(lastConv) : readInteger(this.report, outValue, 'the conv output channels');
     const lrmul = this.realOption(layer, 'lrmul', 1, { min: 0, minOpen: true });
     const gain = this.realOption(layer, 'gain', DEFAULT_GAIN, { min: 0, minOpen: true });
     if (out === undefined) return false;
+
     const name = this.nextName('conv');
     const input = this.shape.channels;
     this.params.push(weightParam(`${name}.weight`, this.options.network, [out, input, k, k], input * k * k, lrmul, gain));
