@@ -168,10 +168,12 @@ export class SectionBuilder {
       case 'adain':
         return this.applyStyleLayer(layer, fail);
       case 'upsample': {
-        if (this.shape.kind !== 'image') return fail(
-          'E048',
-          `'upsample' needs an image input but the input is ${describeShape(this.shape)}`,
-        );
+        if (this.shape.kind !== 'image') {
+          return fail(
+            'E048',
+            `'upsample' needs an image input but the input is ${describeShape(this.shape)}`,
+          );
+        }
         let mode: (typeof upsampleModes)[number] = 'nearest';
         if (layer.arg !== undefined) {
           const word = layer.arg as Value;
@@ -203,30 +205,36 @@ export class SectionBuilder {
         this.shape = { ...this.shape, res: this.shape.res / 2 };
         return true;
       case 'blur': {
-        if (this.shape.kind !== 'image') return fail(
-          'E048',
-          `'blur' needs an image input but the input is ${describeShape(this.shape)}`,
-        );
+        if (this.shape.kind !== 'image') {
+          return fail(
+            'E048',
+            `'blur' needs an image input but the input is ${describeShape(this.shape)}`,
+          );
+        }
         const values = layer.arg === undefined ? undefined : (layer.arg as Value[]);
         let kernel = DEFAULT_BLUR;
         if (values !== undefined) {
           const read = values.map((v) => readInRange(this.report, v, 'a blur filter tap', { min: 0, minOpen: true }));
           if (read.some((v) => v === undefined)) return false;
-          if (read.length === 0) return fail(
-            'E056',
-            "'blur' needs at least one filter tap",
-            'write for example blur [1, 2, 1]',
-          );
+          if (read.length === 0) {
+            return fail(
+              'E056',
+              "'blur' needs at least one filter tap",
+              'write for example blur [1, 2, 1]',
+            );
+          }
           kernel = read as number[];
         }
         this.layers.push({ kind: 'blur', kernel });
         return true;
       }
       case 'mbstd': {
-        if (this.shape.kind !== 'image') return fail(
-          'E048',
-          `'mbstd' needs an image input but the input is ${describeShape(this.shape)}`,
-        );
+        if (this.shape.kind !== 'image') {
+          return fail(
+            'E048',
+            `'mbstd' needs an image input but the input is ${describeShape(this.shape)}`,
+          );
+        }
         const group = this.intOption(layer, 'group', DEFAULT_MBSTD_GROUP);
         const features = this.intOption(layer, 'features', DEFAULT_MBSTD_FEATURES);
         if (group === undefined || features === undefined) return false;
@@ -242,10 +250,12 @@ export class SectionBuilder {
         return true;
       }
       case 'flatten': {
-        if (this.shape.kind !== 'image') return fail(
-          'E048',
-          `'flatten' needs an image input but the input is ${describeShape(this.shape)}`,
-        );
+        if (this.shape.kind !== 'image') {
+          return fail(
+            'E048',
+            `'flatten' needs an image input but the input is ${describeShape(this.shape)}`,
+          );
+        }
         this.layers.push({ kind: 'flatten' });
         this.shape = { kind: 'vector', channels: this.shape.channels * this.shape.res * this.shape.res };
         return true;
