@@ -260,7 +260,7 @@ export function buildSynthesis(
         wDim,
         defaultConvOut: () => channels,
         nextStyleIndex: () => styleIndex++,
-        noiseInput: (index) => `noise_b${res}_${index}`,
+        noiseInput: (index) => `noise.${prefix}.noise${index}`,
         ...(res === constSize ? { fallbackBiasOwner: { name: `${prefix}.const`, channels: constChannels, lrmul: 1 } } : {}),
       },
       input,

@@ -8,16 +8,11 @@ import { perChannel } from './basic.ts';
 import { type LayerContext, scaledParam } from './context.ts';
 import { equalizedDense } from './equalized.ts';
 
-type NoiseLayer = { name: string; strength: string };
-
-/** Names the input that feeds a noise layer's noise in programs built with noise 'input'. */
-export function noiseInputName(layerName: string): string {
-  return `noise.${layerName}`;
-}
+type NoiseLayer = { name: string; strength: string; input: string };
 
 /**
  * NoiseInjection: x + strength[c] * noise, where noise `[N, 1, H, W]` is shared by all channels.
- * NOTE: the input is named `noise.<layer name>`; the layer's `input` field from the checker is not used.
+ * The layer's `input` names the tensor that feeds the noise in programs built with noise 'input'.
  */
 export function noiseInjection(ctx: LayerContext, x: NodeId, layer: NoiseLayer): NodeId {
   const b = ctx.b;
@@ -28,7 +23,7 @@ export function noiseInjection(ctx: LayerContext, x: NodeId, layer: NoiseLayer):
     case 'none':
       return x;
     case 'input':
-      noise = b.input(noiseInputName(layer.name), noiseShape);
+      noise = b.input(layer.input, noiseShape);
       break;
     case 'random':
       if (ctx.noiseKey === undefined) throw new Error('internal error: random noise needs the noise_key input');

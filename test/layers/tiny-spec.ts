@@ -64,7 +64,7 @@ export function tinySpec(options: TinyOptions = {}): ModelSpec {
         name: `${prefix}.noise${j}`,
         channels: c,
         strength: constant('synthesis', `${prefix}.noise${j}.strength`, [c], 0),
-        input: `noise_b${res}_${j}`,
+        input: `noise.${prefix}.noise${j}`,
       },
       { kind: 'bias', name: biasName, channels: c, param: constant('synthesis', `${biasName}.bias`, [c], 0) },
       { kind: 'lrelu', slope: 0.2, gain: 1 },
