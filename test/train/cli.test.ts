@@ -141,5 +141,15 @@ describe('sganc compile', () => {
     expect(sampled.status).toBe(0);
     expect(sampled.stdout).toContain('wrote 4 images at 8x8');
     expect(existsSync(grid)).toBe(true);
+
+    // Crossover 0 takes every style from the mix seed, so mixing with seed 9 equals sampling seed 9.
+    const sample = (args: string[], file: string): Buffer => {
+      const result = spawnSync(TSX, [join(out, 'generate.ts'), '--run', run, '--out', join(cwd, file), ...args], { cwd, encoding: 'utf8' });
+      expect(result.stderr, file).toBe('');
+      return readFileSync(join(cwd, file));
+    };
+    const mixed = sample(['--seeds', '0-3', '--mix-seeds', '9', '--crossover', '0'], 'mixed.png');
+    const plain = sample(['--seeds', '9,9,9,9'], 'plain.png');
+    expect(mixed.equals(plain)).toBe(true);
   });
 });

@@ -12,7 +12,8 @@ import { writeImageGrid } from '../images.ts';
 import { train } from '../trainer.ts';
 import { defaultKimg, parseTrainArgs, TRAIN_OPTIONS_HELP, UsageError } from './options.ts';
 import { latentsForSeeds, sampleImages, truncationVector } from './sample.ts';
-import { generatorParamNames } from './semantics.ts';
+import { generatorParamNames, styleLayersAtStage } from './semantics.ts';
+import type { Tensor } from '../tensor.ts';
 import { loadTarget, TargetError } from './targets.ts';
 
 /** Facts about the compiled model that a generated file passes to the runtime. */
@@ -66,6 +67,10 @@ Options:
   --psi X             truncation psi, 1 for none (default: the recipe's)
   --cutoff N          truncate only the first N style layers (default: the recipe's)
   --noise-seed N      key of the per-pixel noise, an integer below 2^24 (default 0)
+  --mix-seeds LIST    style mixing: image i takes the styles from --crossover on from the latent
+                      of mix seed i (one seed, or as many as --seeds)
+  --crossover N       first style layer that takes the mix seed's w (default: half of the layers
+                      at the checkpoint's resolution, so coarse styles come from --seeds)
   --raw               use the trained weights instead of their EMA
   --cols N            images per grid row (default: square grid)
   --scale N           integer pixel upscale of each image (default 1)
@@ -96,6 +101,7 @@ export async function runGeneratedSampler(compiled: CompiledModel, argv: readonl
 
     const { res, alpha } = checkpoint.state;
     const fading = alpha < 1;
+    const mixing = styleMixing(spec, res, seeds.length, values['mix-seeds'], optionalNumber('--crossover', values.crossover));
     const target = await loadTarget(values.target ?? compiled.target);
     const program = target.compile(buildGenerator(spec, { stage: res, batch: seeds.length, fading, noise: 'random' }), `${spec.name}.generate`);
     const params = values.raw === true ? checkpoint.tensors.params : checkpoint.tensors.ema;
@@ -107,6 +113,7 @@ export async function runGeneratedSampler(compiled: CompiledModel, argv: readonl
       params,
       wAvg: checkpoint.tensors.wAvg,
       z: latentsForSeeds(seeds, spec.zDim),
+      ...mixing,
       trunc: truncationVector(spec.styleLayers.length, psi, cutoff),
       noiseKey,
       alpha,
@@ -116,6 +123,29 @@ export async function runGeneratedSampler(compiled: CompiledModel, argv: readonl
     process.stdout.write(`wrote ${seeds.length} images at ${res}x${res} (psi ${psi}, cutoff ${cutoff}) to ${out}\n`);
     return 0;
   });
+}
+
+/** Returns the second latents and crossover for `--mix-seeds`, or nothing without that option. */
+function styleMixing(
+  spec: ModelSpec,
+  res: number,
+  count: number,
+  mixSeedsText: string | undefined,
+  crossover: number | undefined,
+): { z2?: Tensor; crossover?: number } {
+  if (mixSeedsText === undefined) {
+    if (crossover !== undefined) throw new UsageError('--crossover needs --mix-seeds');
+    return {};
+  }
+  let mixSeeds = parseSeeds(mixSeedsText);
+  if (mixSeeds.length === 1) mixSeeds = new Array<number>(count).fill(mixSeeds[0]!);
+  if (mixSeeds.length !== count) throw new UsageError(`--mix-seeds: expected 1 or ${count} seeds (as many as --seeds), got ${mixSeeds.length}`);
+  const layers = styleLayersAtStage(spec, res);
+  const first = crossover ?? Math.floor(layers / 2);
+  if (!Number.isInteger(first) || first < 0 || first > layers) {
+    throw new UsageError(`--crossover must be an integer in [0, ${layers}] at resolution ${res}, got ${first}`);
+  }
+  return { z2: latentsForSeeds(mixSeeds, spec.zDim), crossover: first };
 }
 
 function parseSamplerArgs(argv: readonly string[]) {
@@ -131,6 +161,8 @@ function parseSamplerArgs(argv: readonly string[]) {
         psi: { type: 'string' },
         cutoff: { type: 'string' },
         'noise-seed': { type: 'string' },
+        'mix-seeds': { type: 'string' },
+        crossover: { type: 'string' },
         raw: { type: 'boolean' },
         cols: { type: 'string' },
         scale: { type: 'string' },

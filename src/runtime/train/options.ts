@@ -27,7 +27,7 @@ export interface TrainOptions {
 export const RUN_DEFINING_OPTIONS = ['data', 'pad', 'upscale', 'seed'] as const;
 
 /** Kimg per tick when `--tick-kimg` is not given; see docs/benchmarks.md for what that costs in time. */
-export const DEFAULT_TICK_KIMG = 1;
+export const DEFAULT_TICK_KIMG = 0.5;
 
 /** Bad command-line input; the CLI prints the message and exits with status 2. */
 export class UsageError extends Error {
