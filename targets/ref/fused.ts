@@ -1,0 +1,415 @@
+// The executor of fused programs: runs each kernel of a FusedProgram on the CPU by evaluating its
+// output expression at every output index. It is the semantic model for the code generators:
+// movement expressions map indices (padding reads 0), reductions and contractions loop, and every
+// arithmetic result is rounded to float32 as a float32 target would store or keep it.
+// Kernel buffers live in one arena at their planned offsets, so a wrong buffer plan shows up as
+// wrong values. Speed is secondary: closures over flat indices, with a one-entry cache on every
+// expression that is read more than once or loops, and contraction operands tabulated once per run.
+
+import { assertNever, type ConvAttrs, formatShape, numel, operands, type Shape } from '../../src/ir/graph.ts';
+import { randnAt } from '../../src/ir/rng.ts';
+import type { FusedProgram, Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
+import { binaryFunction, unaryFunction } from '../../src/kernel/scalar.ts';
+import type { TensorMap } from '../../src/runtime/tensor.ts';
+import { contiguousStrides } from './movement.ts';
+
+/** The value of an expression at a flat index of its own shape. */
+type Evaluator = (i: number) => number;
+
+const fround = Math.fround;
+
+/**
+ * Runs `program` on `feeds` (every input and parameter by name) and returns every output by name.
+ * Throws an Error naming the tensor when a feed is missing or has the wrong shape.
+ */
+export function runFused(program: FusedProgram, feeds: TensorMap): TensorMap {
+  const arena = new Float32Array(Math.ceil(program.peakBytes / 4));
+  const data: Float32Array[] = program.buffers.map((buffer) => {
+    const source = buffer.source;
+    switch (source.kind) {
+      case 'input':
+      case 'param':
+        return feedData(feeds, source.name, source.kind === 'param' ? 'parameter' : 'input', buffer.shape);
+      case 'literal':
+        return source.data;
+      case 'kernel':
+        return arena.subarray(buffer.offset / 4, buffer.offset / 4 + numel(buffer.shape));
+      default:
+        return assertNever(source);
+    }
+  });
+
+  for (const kernel of program.kernels) runKernel(kernel, data);
+
+  const result: TensorMap = {};
+  for (const [name, buffer] of program.outputs) {
+    result[name] = { shape: [...program.buffers[buffer]!.shape], data: data[buffer]!.slice() };
+  }
+  return result;
+}
+
+function feedData(feeds: TensorMap, name: string, role: string, shape: Shape): Float32Array {
+  const feed = feeds[name];
+  if (feed === undefined) throw new Error(`missing feed for ${role} '${name}': expected a tensor of shape ${formatShape(shape)}`);
+  if (feed.shape.length !== shape.length || feed.shape.some((d, i) => d !== shape[i]) || feed.data.length !== numel(shape)) {
+    throw new Error(`invalid feed for ${role} '${name}': expected shape ${formatShape(shape)}, got ${formatShape(feed.shape)}`);
+  }
+  return feed.data;
+}
+
+/** Evaluates every output expression of `kernel` at every index and stores it in its buffer. */
+export function runKernel(kernel: Kernel, data: Float32Array[]): void {
+  const evaluators = compileKernel(kernel, data);
+  const size = numel(kernel.shape);
+  for (const output of kernel.outputs) {
+    const out = data[output.buffer]!;
+    const evaluate = evaluators[output.expr]!;
+    for (let i = 0; i < size; i++) out[i] = evaluate(i);
+  }
+}
+
+/** Builds one evaluator per expression, operands first. */
+function compileKernel(kernel: Kernel, data: Float32Array[]): Evaluator[] {
+  const reads = new Array<number>(kernel.exprs.length).fill(0);
+  kernel.exprs.forEach((expr) => {
+    if (expr.kind === 'load') return;
+    for (const operand of new Set(operands(expr))) reads[operand]!++;
+  });
+  const evaluators: Evaluator[] = [];
+  kernel.exprs.forEach((expr, index) => {
+    const evaluator = compileExpr(expr, kernel, data, evaluators);
+    const loops = expr.kind === 'reduce' || expr.kind === 'matmul' || expr.kind.startsWith('conv2d');
+    evaluators.push(loops || (reads[index]! > 1 && expr.kind !== 'load') ? cached(evaluator) : evaluator);
+  });
+  return evaluators;
+}
+
+/** Remembers the last index and value, which is valid because an expression is a pure function of its index within one run. */
+function cached(evaluate: Evaluator): Evaluator {
+  let lastIndex = -1;
+  let lastValue = 0;
+  return (i) => {
+    if (i === lastIndex) return lastValue;
+    lastValue = evaluate(i);
+    lastIndex = i;
+    return lastValue;
+  };
+}
+
+/** A contraction operand's values, filled on first use. */
+type Table = () => Float32Array;
+
+function compileExpr(expr: KernelExpr, kernel: Kernel, data: Float32Array[], ev: Evaluator[]): Evaluator {
+  const shapeOf = (id: number): Shape => kernel.exprs[id]!.shape;
+  // Contraction operands are pure functions of their index, so evaluating each element once and
+  // reading the table per tap gives the same values as evaluating the prologue per tap, faster.
+  const table = (id: number): Table => {
+    const operand = kernel.exprs[id]!;
+    if (operand.kind === 'load') {
+      const buffer = data[kernel.inputs[operand.input]!]!;
+      return () => buffer;
+    }
+    let values: Float32Array | undefined;
+    return () => {
+      if (values === undefined) {
+        values = new Float32Array(numel(operand.shape));
+        const evaluate = ev[id]!;
+        for (let i = 0; i < values.length; i++) values[i] = evaluate(i);
+      }
+      return values;
+    };
+  };
+  switch (expr.kind) {
+    case 'load': {
+      const buffer = data[kernel.inputs[expr.input]!]!;
+      return (i) => buffer[i]!;
+    }
+    case 'fill': {
+      const value = fround(expr.value);
+      return () => value;
+    }
+    case 'input':
+    case 'param':
+    case 'literal':
+      throw new Error(`internal error: ${expr.kind} inside kernel ${kernel.name}`);
+    case 'unary': {
+      const x = ev[expr.x]!;
+      const f = unaryFunction(expr.op, expr.slope);
+      return (i) => fround(f(x(i)));
+    }
+    case 'binary': {
+      const a = ev[expr.a]!;
+      const b = ev[expr.b]!;
+      const f = binaryFunction(expr.op);
+      return (i) => fround(f(a(i), b(i)));
+    }
+    case 'select': {
+      const cond = ev[expr.cond]!;
+      const a = ev[expr.a]!;
+      const b = ev[expr.b]!;
+      return (i) => (cond(i) !== 0 ? a(i) : b(i));
+    }
+    case 'reshape':
+      return ev[expr.x]!;
+    case 'permute':
+    case 'broadcast':
+    case 'slice':
+    case 'flip':
+    case 'pad': {
+      const x = ev[expr.x]!;
+      const map = indexMap(expr, shapeOf(expr.x));
+      return (i) => {
+        const j = map(i);
+        return j < 0 ? 0 : x(j);
+      };
+    }
+    case 'reduce':
+      return reduceEvaluator(expr, shapeOf(expr.x), ev[expr.x]!);
+    case 'matmul':
+      return matmulEvaluator(shapeOf(expr.a), shapeOf(expr.b), table(expr.a), table(expr.b));
+    case 'conv2d':
+      return conv2dEvaluator(shapeOf(expr.x), shapeOf(expr.w), expr.shape, expr.attrs, table(expr.x), table(expr.w));
+    case 'conv2dBackInput':
+      return conv2dBackInputEvaluator(shapeOf(expr.dy), shapeOf(expr.w), expr.shape, expr.attrs, table(expr.dy), table(expr.w));
+    case 'conv2dBackWeight':
+      return conv2dBackWeightEvaluator(shapeOf(expr.x), shapeOf(expr.dy), expr.shape, expr.attrs, table(expr.x), table(expr.dy));
+    case 'randn': {
+      const key = ev[expr.key]!;
+      const stream = expr.stream;
+      return (i) => fround(randnAt(key(0), stream, i));
+    }
+    default:
+      return assertNever(expr);
+  }
+}
+
+type MovementExpr = Extract<KernelExpr, { kind: 'permute' | 'broadcast' | 'slice' | 'flip' | 'pad' }>;
+
+/**
+ * Returns the map from a flat output index of a movement to the flat index it reads in its
+ * operand, or -1 where padding reads zero. Per output axis a with coordinate c, the operand index
+ * gains c * multiplier[a] plus a base offset, except for pad, which needs a range test per axis.
+ */
+export function indexMap(expr: MovementExpr, inShape: Shape): (i: number) => number {
+  const outShape = expr.shape;
+  const rank = outShape.length;
+  const outStrides = contiguousStrides(outShape);
+  const inStrides = contiguousStrides(inShape);
+  if (expr.kind === 'pad') {
+    const { low, interior } = expr;
+    return (i) => {
+      let j = 0;
+      for (let a = 0; a < rank; a++) {
+        const c = Math.floor(i / outStrides[a]!) % outShape[a]!;
+        let k = c - low[a]!;
+        if (k < 0) return -1;
+        const period = interior[a]! + 1;
+        if (k % period !== 0) return -1;
+        k /= period;
+        if (k >= inShape[a]!) return -1;
+        j += k * inStrides[a]!;
+      }
+      return j;
+    };
+  }
+  const multiplier = new Array<number>(rank).fill(0);
+  let base = 0;
+  for (let a = 0; a < rank; a++) {
+    switch (expr.kind) {
+      case 'permute':
+        multiplier[a] = inStrides[expr.perm[a]!]!;
+        break;
+      case 'broadcast':
+        multiplier[a] = inShape[a] === 1 ? 0 : inStrides[a]!;
+        break;
+      case 'slice':
+        multiplier[a] = inStrides[a]! * expr.step[a]!;
+        base += expr.start[a]! * inStrides[a]!;
+        break;
+      case 'flip':
+        if (expr.axes.includes(a)) {
+          multiplier[a] = -inStrides[a]!;
+          base += (inShape[a]! - 1) * inStrides[a]!;
+        } else {
+          multiplier[a] = inStrides[a]!;
+        }
+        break;
+      default:
+        assertNever(expr);
+    }
+  }
+  // Axes of size 1 or with a zero multiplier add nothing.
+  const axes = [...Array(rank).keys()].filter((a) => outShape[a]! > 1 && multiplier[a] !== 0);
+  return (i) => {
+    let j = base;
+    for (const a of axes) j += (Math.floor(i / outStrides[a]!) % outShape[a]!) * multiplier[a]!;
+    return j;
+  };
+}
+
+/** Lists the flat offsets of every index tuple of `shape` under `strides`, in row-major order. */
+function offsetsOf(shape: readonly number[], strides: readonly number[]): Int32Array {
+  const offsets = new Int32Array(numel(shape));
+  let size = 1;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    const d = shape[axis]!;
+    for (let j = 1; j < d; j++) {
+      for (let k = 0; k < size; k++) offsets[j * size + k] = offsets[k]! + j * strides[axis]!;
+    }
+    size *= d;
+  }
+  return offsets;
+}
+
+/** Sums in float64 (max propagates NaN) over the reduced axes, in the reference executor's order. */
+function reduceEvaluator(expr: Extract<KernelExpr, { kind: 'reduce' }>, inShape: Shape, x: Evaluator): Evaluator {
+  const strides = contiguousStrides(inShape);
+  const keptShape = inShape.filter((_, a) => !expr.axes.includes(a));
+  const keptStrides = strides.filter((_, a) => !expr.axes.includes(a));
+  const bases = offsetsOf(keptShape, keptStrides);
+  const inner = offsetsOf(
+    expr.axes.map((a) => inShape[a]!),
+    expr.axes.map((a) => strides[a]!),
+  );
+  const m = inner.length;
+  if (expr.op === 'sum') {
+    return (i) => {
+      const base = bases[i]!;
+      let acc = 0;
+      for (let j = 0; j < m; j++) acc += x(base + inner[j]!);
+      return fround(acc);
+    };
+  }
+  return (i) => {
+    const base = bases[i]!;
+    let acc = -Infinity;
+    for (let j = 0; j < m; j++) {
+      const v = x(base + inner[j]!);
+      if (v > acc || v !== v) acc = v;
+    }
+    return acc;
+  };
+}
+
+function matmulEvaluator(sa: Shape, sb: Shape, aTable: Table, bTable: Table): Evaluator {
+  const m = sa[sa.length - 2]!;
+  const k = sa[sa.length - 1]!;
+  const n = sb[sb.length - 1]!;
+  return (i) => {
+    const a = aTable();
+    const b = bTable();
+    const col = i % n;
+    const row = Math.floor(i / n) % m;
+    const t = Math.floor(i / (m * n));
+    const aBase = t * m * k + row * k;
+    const bBase = t * k * n + col;
+    let acc = 0;
+    for (let p = 0; p < k; p++) acc += a[aBase + p]! * b[bBase + p * n]!;
+    return fround(acc);
+  };
+}
+
+/** y[n, co, oh, ow] = sum over c, kh, kw of x[n, g * cpg + c, oh * s - top + kh, ow * s - left + kw] * w[co, c, kh, kw]. */
+function conv2dEvaluator(xs: Shape, ws: Shape, ys: Shape, attrs: ConvAttrs, xTable: Table, wTable: Table): Evaluator {
+  const [, c, h, wd] = xs as [number, number, number, number];
+  const [co, cpg, kh, kw] = ws as [number, number, number, number];
+  const [, , oh, ow] = ys as [number, number, number, number];
+  const copg = co / attrs.groups;
+  const { stride } = attrs;
+  const [top, , left] = attrs.padding;
+  return (i) => {
+    const x = xTable();
+    const w = wTable();
+    const ox = i % ow;
+    const oy = Math.floor(i / ow) % oh;
+    const o = Math.floor(i / (ow * oh)) % co;
+    const n = Math.floor(i / (ow * oh * co));
+    const group = Math.floor(o / copg);
+    let acc = 0;
+    for (let ci = 0; ci < cpg; ci++) {
+      const xPlane = (n * c + group * cpg + ci) * h;
+      const wPlane = (o * cpg + ci) * kh;
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = oy * stride - top + ky;
+        if (iy < 0 || iy >= h) continue;
+        for (let kx = 0; kx < kw; kx++) {
+          const ix = ox * stride - left + kx;
+          if (ix < 0 || ix >= wd) continue;
+          acc += x[(xPlane + iy) * wd + ix]! * w[(wPlane + ky) * kw + kx]!;
+        }
+      }
+    }
+    return fround(acc);
+  };
+}
+
+/** dx[n, ci, iy, ix] = sum over the output pixels and channels of ci's group that read it, of dy * w. */
+function conv2dBackInputEvaluator(dys: Shape, ws: Shape, xs: Shape, attrs: ConvAttrs, dyTable: Table, wTable: Table): Evaluator {
+  const [, co, oh, ow] = dys as [number, number, number, number];
+  const [, cpg, kh, kw] = ws as [number, number, number, number];
+  const [, c, h, wd] = xs as [number, number, number, number];
+  const copg = co / attrs.groups;
+  const { stride } = attrs;
+  const [top, , left] = attrs.padding;
+  return (i) => {
+    const dy = dyTable();
+    const w = wTable();
+    const ix = i % wd;
+    const iy = Math.floor(i / wd) % h;
+    const ci = Math.floor(i / (wd * h)) % c;
+    const n = Math.floor(i / (wd * h * c));
+    const group = Math.floor(ci / cpg);
+    const cInGroup = ci - group * cpg;
+    let acc = 0;
+    for (let o = group * copg; o < (group + 1) * copg; o++) {
+      for (let ky = 0; ky < kh; ky++) {
+        const ty = iy + top - ky;
+        if (ty < 0 || ty % stride !== 0) continue;
+        const oy = ty / stride;
+        if (oy >= oh) continue;
+        for (let kx = 0; kx < kw; kx++) {
+          const tx = ix + left - kx;
+          if (tx < 0 || tx % stride !== 0) continue;
+          const ox = tx / stride;
+          if (ox >= ow) continue;
+          acc += dy[((n * co + o) * oh + oy) * ow + ox]! * w[((o * cpg + cInGroup) * kh + ky) * kw + kx]!;
+        }
+      }
+    }
+    return fround(acc);
+  };
+}
+
+/** dw[co, c, kh, kw] = sum over n, oh, ow of dy[n, co, oh, ow] * x[n, g * cpg + c, oh * s - top + kh, ow * s - left + kw]. */
+function conv2dBackWeightEvaluator(xs: Shape, dys: Shape, ws: Shape, attrs: ConvAttrs, xTable: Table, dyTable: Table): Evaluator {
+  const [batch, c, h, wd] = xs as [number, number, number, number];
+  const [, co, oh, ow] = dys as [number, number, number, number];
+  const [, cpg, kh, kw] = ws as [number, number, number, number];
+  const copg = co / attrs.groups;
+  const { stride } = attrs;
+  const [top, , left] = attrs.padding;
+  return (i) => {
+    const x = xTable();
+    const dy = dyTable();
+    const kx = i % kw;
+    const ky = Math.floor(i / kw) % kh;
+    const ci = Math.floor(i / (kw * kh)) % cpg;
+    const o = Math.floor(i / (kw * kh * cpg));
+    const channel = Math.floor(o / copg) * cpg + ci;
+    let acc = 0;
+    for (let n = 0; n < batch; n++) {
+      for (let oy = 0; oy < oh; oy++) {
+        const iy = oy * stride - top + ky;
+        if (iy < 0 || iy >= h) continue;
+        const xRow = ((n * c + channel) * h + iy) * wd;
+        const dyRow = ((n * co + o) * oh + oy) * ow;
+        for (let ox = 0; ox < ow; ox++) {
+          const ix = ox * stride - left + kx;
+          if (ix < 0 || ix >= wd) continue;
+          acc += dy[dyRow + ox]! * x[xRow + ix]!;
+        }
+      }
+    }
+    return fround(acc);
+  };
+}
