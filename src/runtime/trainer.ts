@@ -136,7 +136,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     );
   }
   const targetName = concreteTargetName(options.target);
-  const target = input.target ?? (await loadTarget(targetName));
+  const target = input.target ?? (await loadTarget(targetName, { threads: options.threads }));
 
   const generatorNames = generatorParamNames(spec);
   const discriminatorNames = discriminatorParamNames(spec);

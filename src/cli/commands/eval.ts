@@ -10,7 +10,7 @@ import { stageResolutions, styleLayersAt } from '../../layers/networks.ts';
 import type { ModelSpec } from '../../model/spec.ts';
 import { readSafetensors, SafetensorsError, writeSafetensors } from '../../runtime/safetensors.ts';
 import { type TensorMap, scalarTensor } from '../../runtime/tensor.ts';
-import { refTarget } from '../../../targets/ref/index.ts';
+import { getTarget, resolveTargetName, TargetError } from '../../../targets/index.ts';
 import { loadModelOrExit } from '../load.ts';
 
 export const evalHelp = `Usage: sganc eval FILE --network NET --stage RES --params P --inputs I --out O [options]
@@ -29,7 +29,10 @@ Options:
   --r1            discriminator only: write r1, the sum over the batch of the squared input-gradient
                   norm, and its gradient grad.<name> for every parameter
   --seed N        noise key when the inputs hold no noise tensors, an integer in [0, 2^24) (default 0)
-  --target T      execution target (default ref; ref is the only one available now)
+  --target T      execution target: ref (default, the plain reference executor), cpu (WebAssembly
+                  SIMD on worker threads) or auto (the fastest available, cpu)
+  --threads N     threads of the cpu target, an integer >= 1 (default: SGAN_CPU_THREADS, else one
+                  per core)
   -h, --help      print this help
 
 Inputs by network: mapping z [N, z]; synthesis w [N, w] or style0, style1, ... [N, w]; generator
@@ -54,9 +57,9 @@ export interface EvalOptions {
   r1: boolean;
   seed: number;
   target: string;
+  /** Threads of the cpu target; undefined means SGAN_CPU_THREADS, else one per core. */
+  threads?: number;
 }
-
-const FUTURE_TARGETS = ['auto', 'cpu', 'wgsl', 'webgl'];
 
 export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
   const { values, positionals } = parseArgs({
@@ -73,6 +76,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
       r1: { type: 'boolean', default: false },
       seed: { type: 'string', default: '0' },
       target: { type: 'string', default: 'ref' },
+      threads: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -84,10 +88,14 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     return value;
   };
   if (values.grad && values.r1) throw new UsageError('--grad and --r1 both write grad.<name>; use one of them');
-  if (values.target !== 'ref') {
-    const reason = FUTURE_TARGETS.includes(values.target) ? 'is not available yet' : 'is unknown';
-    throw new UsageError(`target '${values.target}' ${reason}; use --target ref`);
+  try {
+    resolveTargetName(values.target);
+  } catch (error) {
+    if (error instanceof TargetError) throw new UsageError(error.message);
+    throw error;
   }
+  const threads = values.threads === undefined ? undefined : parseInteger(values.threads, '--threads');
+  if (threads !== undefined && threads < 1) throw new UsageError(`--threads must be an integer >= 1, got '${values.threads}'`);
   return {
     file: positionals[0]!,
     network: required('network'),
@@ -100,6 +108,7 @@ export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
     r1: values.r1,
     seed: parseSeed(values.seed),
     target: values.target,
+    threads,
   };
 }
 
@@ -127,7 +136,7 @@ export interface EvalResult {
   metadata: Record<string, string>;
 }
 
-/** Builds the requested program, checks the feeds against it and runs it on the ref target. */
+/** Builds the requested program, checks the feeds against it and runs it on the requested target. */
 export async function evaluate(spec: ModelSpec, options: EvalOptions, params: TensorMap, inputs: TensorMap): Promise<EvalResult> {
   const request = evalRequest(spec, options, inputs);
   let graph;
@@ -152,11 +161,12 @@ export async function evaluate(spec: ModelSpec, options: EvalOptions, params: Te
   checkFeeds(graph.inputs(), graph, feeds, options.inputs, 'input');
   checkFeeds(graph.params(), graph, params, options.params, 'parameter');
 
-  const outputs = await refTarget.compile(graph, `eval-${request.network}`).run({ ...params, ...feeds });
+  const target = getTarget(options.target, { threads: options.threads });
+  const outputs = await target.compile(graph, `eval-${request.network}`).run({ ...params, ...feeds });
   const metadata: Record<string, string> = {
     model: spec.name,
     network: request.network,
-    target: options.target,
+    target: target.name,
     batch: String(request.batch),
   };
   if (request.network !== 'mapping') metadata.stage = String(request.stage);

@@ -12,6 +12,8 @@ export interface TrainOptions {
   upscale: boolean;
   /** 'auto' or a target name. */
   target: string;
+  /** Threads of the cpu target, the caller included; undefined means SGAN_CPU_THREADS, else one per core. */
+  threads?: number;
   /** Length of the whole run in kimg, counted from the start of training (not from a resume). */
   kimg: number;
   tickKimg: number;
@@ -40,8 +42,11 @@ export const TRAIN_OPTIONS_HELP = `Options:
                         or a folder of PNG/JPEG files
   --pad                 pad non-square images to a square instead of centre-cropping them
   --upscale             allow images smaller than the model resolution (they are upscaled)
-  --target NAME         where the programs run: auto (default, the fastest available), ref;
-                        cpu, wgsl and webgl are not available yet
+  --target NAME         where the programs run: auto (default, the fastest available: cpu),
+                        cpu (WebAssembly SIMD on worker threads) or ref (the plain reference
+                        executor); wgsl and webgl are not available yet
+  --threads N           threads of the cpu target, an integer >= 1 (default: SGAN_CPU_THREADS,
+                        else one per core)
   --kimg N              length of the whole run in thousands of real images shown to the
                         discriminator, counted from the start (default: through one stable
                         phase at the final resolution)
@@ -80,6 +85,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
         pad: { type: 'boolean' },
         upscale: { type: 'boolean' },
         target: { type: 'string' },
+        threads: { type: 'string' },
         kimg: { type: 'string' },
         'tick-kimg': { type: 'string' },
         'snapshot-ticks': { type: 'string' },
@@ -101,6 +107,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
   mark('pad', values.pad !== undefined);
   mark('upscale', values.upscale !== undefined);
   mark('target', values.target !== undefined);
+  mark('threads', values.threads !== undefined);
   mark('kimg', values.kimg !== undefined);
   mark('tickKimg', values['tick-kimg'] !== undefined);
   mark('snapshotTicks', values['snapshot-ticks'] !== undefined);
@@ -114,6 +121,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
     pad: values.pad ?? false,
     upscale: values.upscale ?? false,
     target: values.target ?? 'auto',
+    threads: parseInteger('--threads', values.threads, 1),
     kimg: parsePositiveNumber('--kimg', values.kimg) ?? defaultKimgValue,
     tickKimg: parsePositiveNumber('--tick-kimg', values['tick-kimg']) ?? DEFAULT_TICK_KIMG,
     out: values.out,

@@ -1,37 +1,19 @@
-// Resolution of `--target` names to execution targets. Only the reference executor exists so far;
-// the other names are reserved for the planned backends and give a clear error.
+// Resolution of `--target` names to execution targets, through the target registry in targets/index.ts.
 
+import { getTarget, resolveTargetName, TARGET_NAMES, type TargetOptions } from '../../../targets/index.ts';
 import type { Target } from '../target.ts';
 
-/** Targets the project plans; a name here that is not in AVAILABLE_TARGETS is "not available yet". */
-export const KNOWN_TARGETS = ['auto', 'ref', 'cpu', 'wgsl', 'webgl'] as const;
+export { TargetError } from '../../../targets/index.ts';
 
-const AVAILABLE_TARGETS = ['ref'] as const;
+/** Targets the project plans; a name here that the registry cannot run yet is "not available yet". */
+export const KNOWN_TARGETS = TARGET_NAMES;
 
-/** A target name that is unknown or not available; the CLI exits with status 2. */
-export class TargetError extends Error {
-  override name = 'TargetError';
-}
-
-/** Returns the concrete target a name selects: 'auto' picks the fastest available one (now 'ref'). */
+/** Returns the concrete target a name selects: 'auto' picks the fastest available one (cpu). */
 export function concreteTargetName(name: string): string {
-  if (name === 'auto') return AVAILABLE_TARGETS[0];
-  if ((AVAILABLE_TARGETS as readonly string[]).includes(name)) return name;
-  if ((KNOWN_TARGETS as readonly string[]).includes(name)) {
-    throw new TargetError(`target '${name}' is not available yet; use --target ref (or auto)`);
-  }
-  throw new TargetError(`unknown target '${name}'; expected one of ${KNOWN_TARGETS.join(', ')}`);
+  return resolveTargetName(name);
 }
 
-/** Loads the target a name selects. */
-export async function loadTarget(name: string): Promise<Target> {
-  const concrete = concreteTargetName(name);
-  switch (concrete) {
-    case 'ref': {
-      const module = await import('../../../targets/ref/index.ts');
-      return module.refTarget;
-    }
-    default:
-      throw new TargetError(`internal error: no loader for target '${concrete}'`);
-  }
+/** Loads the target a name selects; `options.threads` sets the cpu target's thread count. */
+export async function loadTarget(name: string, options: TargetOptions = {}): Promise<Target> {
+  return getTarget(name, options);
 }

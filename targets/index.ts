@@ -1,0 +1,49 @@
+// The registry of execution targets: one place that maps a `--target` name to a Target. 'auto' picks
+// the fastest available target. Names of planned backends are known, so they get a "not available yet"
+// message instead of "unknown".
+
+import type { Target } from '../src/runtime/target.ts';
+import { createCpuTarget } from './cpu/index.ts';
+import { refTarget } from './ref/index.ts';
+
+/** Every target name the project knows, planned ones included. */
+export const TARGET_NAMES = ['auto', 'ref', 'cpu', 'wgsl', 'webgl'] as const;
+
+export type TargetName = (typeof TARGET_NAMES)[number];
+
+/** The targets that run now, fastest first; 'auto' selects the first. */
+export const AVAILABLE_TARGETS = ['cpu', 'ref'] as const;
+
+export type AvailableTargetName = (typeof AVAILABLE_TARGETS)[number];
+
+export interface TargetOptions {
+  /** Threads of the cpu target, the caller included; default SGAN_CPU_THREADS, else one per core. Ignored by ref. */
+  threads?: number;
+}
+
+/** An unknown or unavailable target name; the CLI prints the message and exits with status 2. */
+export class TargetError extends Error {
+  override name = 'TargetError';
+}
+
+/** Returns the available target a name selects, resolving 'auto'; throws TargetError for other names. */
+export function resolveTargetName(name: string): AvailableTargetName {
+  if (name === 'auto') return AVAILABLE_TARGETS[0];
+  const available = AVAILABLE_TARGETS.find((candidate) => candidate === name);
+  if (available !== undefined) return available;
+  if ((TARGET_NAMES as readonly string[]).includes(name)) {
+    throw new TargetError(`target '${name}' is not available yet; use --target ref, cpu or auto`);
+  }
+  throw new TargetError(`unknown target '${name}'; expected one of ${TARGET_NAMES.join(', ')}`);
+}
+
+/** Returns the target a name selects ('auto' is the fastest available). Throws TargetError for unknown and unavailable names. */
+export function getTarget(name: TargetName | (string & {}), options: TargetOptions = {}): Target {
+  const resolved = resolveTargetName(name);
+  switch (resolved) {
+    case 'cpu':
+      return createCpuTarget({ threads: options.threads });
+    case 'ref':
+      return refTarget;
+  }
+}
