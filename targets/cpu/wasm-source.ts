@@ -177,26 +177,35 @@ function channelUnit(): string {
  */
 function im2colKernel(): string {
   const names = [...CONV_PARAMS, 'dst', 'blockBytes', 'fPanel', 'fLane', 'gPanel', 'gLane', 'pPad', 'tid', 'nt'];
-  const address = `${add(get('tBase'), `(i32.shl ${add(mul(`(i32.shr_u ${get('p')} ${int(3)})`, get('gPanel')), mul(`(i32.and ${get('p')} ${int(7)})`, get('gLane')))} ${int(2)})`)}`;
-  const pixel = `${set('ix', add(`(i32.sub ${mul(get('ox'), get('stride'))} ${get('left')})`, get('kx')))}
-        (f32.store ${address}
+  // $out walks the destination: gLane floats per pixel, and a jump to the next panel after 8 pixels.
+  const advance = `${set('out', add(get('out'), get('laneStep')))}
+        ${set('lane', add(get('lane'), int(1)))}
+        (if (i32.eq ${get('lane')} ${int(8)}) (then ${set('lane', int(0))} ${set('out', add(get('out'), get('panelJump')))}))`;
+  const pixel = `(f32.store ${get('out')}
           (if (result f32) (i32.and ${get('rowInside')} (i32.lt_u ${get('ix')} ${get('W')}))
-            (then (f32.load ${add(get('rowBase'), `(i32.shl ${get('ix')} ${int(2)})`)}))
+            (then (f32.load ${get('src')}))
             (else (f32.const 0))))
-        ${set('p', add(get('p'), int(1)))}`;
+        ${set('ix', add(get('ix'), get('stride')))}
+        ${set('src', add(get('src'), get('srcStep')))}
+        ${advance}`;
   const row = `${set('iy', add(`(i32.sub ${mul(get('oy'), get('stride'))} ${get('top')})`, get('ky')))}
       ${set('rowInside', `(i32.lt_u ${get('iy')} ${get('H')})`)}
-      ${set('rowBase', add(get('plane'), `(i32.shl ${mul(get('iy'), get('W'))} ${int(2)})`))}
+      ${set('ix', `(i32.sub ${get('kx')} ${get('left')})`)}
+      ${set('src', add(add(get('plane'), `(i32.shl ${mul(get('iy'), get('W'))} ${int(2)})`), `(i32.shl ${get('ix')} ${int(2)})`))}
       ${set('ox', int(0))}
       ${whileBelow('ox', get('OW'), pixel)}`;
   const tap = `${set('t', add(mul(add(mul(get('c'), get('KH')), get('ky')), get('KW')), get('kx')))}
-    ${set('tBase', add(get('block'), `(i32.shl ${add(mul(`(i32.shr_u ${get('t')} ${int(3)})`, get('fPanel')), mul(`(i32.and ${get('t')} ${int(7)})`, get('fLane')))} ${int(2)})`))}
-    ${set('p', int(0))}
+    ${set('out', add(get('block'), `(i32.shl ${add(mul(`(i32.shr_u ${get('t')} ${int(3)})`, get('fPanel')), mul(`(i32.and ${get('t')} ${int(7)})`, get('fLane')))} ${int(2)})`))}
+    ${set('lane', int(0))}
     ${set('oy', int(0))}
     ${whileBelow('oy', get('OH'), row)}
-    ${whileBelow('p', get('pPad'), `(f32.store ${address} (f32.const 0))`)}`;
+    ${set('p', mul(get('OH'), get('OW')))}
+    ${whileBelow('p', get('pPad'), `(f32.store ${get('out')} (f32.const 0)) ${advance}`)}`;
   return `(func (export "im2col") ${params(names)}
-  ${locals(['start', 'end', 'u', 'n', 'g', 'c', 'ng', 'plane', 'block', 'ky', 'kx', 't', 'tBase', 'p', 'oy', 'ox', 'iy', 'ix', 'rowInside', 'rowBase'])}
+  ${locals(['start', 'end', 'u', 'n', 'g', 'c', 'ng', 'plane', 'block', 'ky', 'kx', 't', 'out', 'lane', 'laneStep', 'panelJump', 'srcStep', 'src', 'p', 'oy', 'ox', 'iy', 'ix', 'rowInside'])}
+  ${set('laneStep', `(i32.shl ${get('gLane')} ${int(2)})`)}
+  ${set('panelJump', `(i32.shl (i32.sub ${get('gPanel')} (i32.shl ${get('gLane')} ${int(3)})) ${int(2)})`)}
+  ${set('srcStep', `(i32.shl ${get('stride')} ${int(2)})`)}
   ${shareOf(mul(mul(get('N'), get('G')), get('cpg')))}
   ${set('u', get('start'))}
   ${whileBelow(
