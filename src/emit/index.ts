@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { opGroup, type Graph } from '../ir/graph.ts';
 import { buildDiscriminatorStep, buildGenerator, buildGeneratorStep } from '../layers/programs.ts';
 import type { ModelSpec } from '../model/spec.ts';
+import { compileKernels, webgpuLimits } from '../opt/index.ts';
 import { minibatchSize } from '../runtime/schedule.ts';
 import { emitSamplerSource, emitTrainerSource } from './sources.ts';
 
@@ -38,6 +39,10 @@ export interface ManifestProgram {
   batch: number;
   /** Nodes of the primitive graph other than inputs, parameters and constants. */
   primitiveOps: number;
+  /** Fused kernels after optimization, for WebGPU's default limits. */
+  kernels: number;
+  /** Arena bytes that the planned kernel buffers need (inputs and parameters excluded). */
+  peakBytes: number;
 }
 
 export interface Manifest {
@@ -113,7 +118,16 @@ export function manifestPrograms(spec: ModelSpec): ManifestProgram[] {
         ['discriminator_step', buildDiscriminatorStep(spec, { ...key, r1Gamma: recipe.r1Gamma })],
       ];
       for (const [name, graph] of graphs) {
-        programs.push({ name, stage: stage.res, fading, batch, primitiveOps: countPrimitiveOps(graph) });
+        const { program } = compileKernels(graph, webgpuLimits(), { label: `${name} ${stage.res}${fading ? ' fading' : ''}` });
+        programs.push({
+          name,
+          stage: stage.res,
+          fading,
+          batch,
+          primitiveOps: countPrimitiveOps(graph),
+          kernels: program.kernels.length,
+          peakBytes: program.peakBytes,
+        });
       }
     }
   }

@@ -23,7 +23,7 @@ export type KernelExpr = LoadExpr | Node;
  * How a code generator lays out the kernel:
  * - elementwise: one invocation per output element.
  * - reduce: one invocation per output element, each looping over its reduced range.
- * - row: one workgroup per row (an index of the leading, unreduced axes); every reduction in the
+ * - row: one workgroup per row, an index of the leading, unreduced axes. Every reduction in the
  *   kernel runs over the trailing `rowAxes` of the same shape, and its result is broadcast back
  *   over the row from workgroup memory.
  * - contraction: one invocation per output element of a conv2d, its transposes or a matmul, with
@@ -56,7 +56,7 @@ export interface Kernel {
   nodes: number[];
 }
 
-/** Where a buffer's contents come from. */
+/** The origin of a buffer's contents. */
 export type BufferSource =
   | { kind: 'input'; name: string }
   | { kind: 'param'; name: string }
@@ -77,7 +77,7 @@ export interface FusedProgram {
   kernels: Kernel[];
   /** Output names to buffer ids. */
   outputs: Map<string, number>;
-  /** Size of the arena that holds every kernel buffer under the plan, in bytes. */
+  /** Size of the arena that contains every kernel buffer under the plan, in bytes. */
   peakBytes: number;
   /** The largest total size of kernel buffers live at once, a lower bound on peakBytes. */
   liveBytes: number;

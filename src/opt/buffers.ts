@@ -16,8 +16,8 @@ export interface BufferPlan {
 /**
  * Sets `offset` on every buffer that a kernel writes and returns the arena size. A buffer lives
  * from the kernel that writes it to the last kernel that reads it, both included, so no kernel's
- * output overlaps its own inputs; program outputs live to the end. Placement is greedy, largest
- * buffer first, at the lowest aligned offset free for its whole lifetime.
+ * output overlaps its own inputs. Program outputs live to the end. Placement is greedy, largest
+ * buffer first, at the lowest aligned offset that is free for the buffer's whole lifetime.
  */
 export function planBuffers(buffers: BufferInfo[], kernels: Kernel[], outputBuffers: Iterable<number>): BufferPlan {
   const first = new Map<number, number>();

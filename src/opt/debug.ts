@@ -2,8 +2,9 @@
 //   1  each pass with its time and node count, and kernel counts after fusion
 //   2  also the kernel list, one header line per kernel
 //   3  also the IR after each pass
-//   4  also every kernel's expressions; SGAN_DEBUG_KERNEL=substring limits them to matching names
-// Any level also runs the IR verifier after every pass.
+//   4  also every kernel's expressions
+// SGAN_DEBUG_KERNEL=substring limits the level-4 output to kernels whose name contains it. Any
+// level also runs the IR verifier after every pass.
 
 /** Returns the debug level from SGAN_DEBUG: 0 when unset, empty or not a number. */
 export function debugLevel(): number {

@@ -1,6 +1,6 @@
 // Fusion: decides which IR nodes get a buffer of their own (the roots) and groups every other node
 // into the kernel of the root that consumes it. A non-root node is evaluated inside its consumer's
-// expression, at the index its consumer asks for.
+// expression, at the index that its consumer reads.
 //
 // The rules keep every reduction and contraction computed once per element of its own shape:
 // - A reduction or contraction (a core) may feed its consumer inside one kernel only through
@@ -27,12 +27,12 @@ type Content =
 
 const NONE: Content = { kind: 'none' };
 
-/** The most light ops inlined into each of several kernels; a larger shared expression gets a buffer. */
+/** The maximum number of light ops inlined into each of several kernels. A larger shared expression gets a buffer. */
 export const RECOMPUTE_LIMIT = 6;
 
 /**
- * The most light ops in a contraction operand's inlined expression. They run once per tap, so only
- * a scale or an activation is worth folding in.
+ * The maximum number of light ops in a contraction operand's inlined expression. They run once per
+ * tap, so only a scale or an activation is worth folding in.
  */
 export const PROLOGUE_LIMIT = 2;
 
@@ -54,7 +54,7 @@ function isCore(node: Node): boolean {
   return group === 'reduce' || group === 'contraction';
 }
 
-/** The row key of a reduction over trailing axes, `S|A`, or null for any other reduction. */
+/** Returns the row key `S|A` of a reduction over trailing axes, or null for any other node. */
 export function rowKeyOf(graph: Graph, node: Node): string | null {
   if (node.kind !== 'reduce' || node.axes.length === 0) return null;
   const inShape = graph.shape(node.x);
@@ -78,7 +78,7 @@ function isRowBroadcast(graph: Graph, node: Node, row: string): boolean {
   return sameShape(node.shape, shape) && sameShape(graph.shape(node.x), rowShape);
 }
 
-/** The result of fusion: which nodes are roots, and for the others the root whose kernel holds them. */
+/** The result of fusion: which nodes are roots, why, and each node's in-kernel content. */
 export interface FusionPlan {
   root: Uint8Array;
   /** Per root: why it got a buffer. */

@@ -23,7 +23,7 @@ export interface OptimizeOptions {
 
 type Pass = (graph: Graph) => Graph;
 
-/** Runs one pass, with the timing, IR dump and verification that SGAN_DEBUG and `verify` ask for. */
+/** Runs one pass, with the timing, IR dump and verification that SGAN_DEBUG and `verify` request. */
 function runPass(name: string, pass: Pass, graph: Graph, options: OptimizeOptions): Graph {
   const level = debugLevel();
   const start = performance.now();

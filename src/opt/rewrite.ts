@@ -39,8 +39,8 @@ export function remapNode(node: Node, map: (id: NodeId) => NodeId): Node {
 
 /**
  * Rebuilds `graph` front to back. `rewrite` receives each node with operands already mapped into
- * the new graph and returns the id of its replacement there; it may add nodes through `out.add`.
- * Outputs keep their names.
+ * the new graph and returns the id of its replacement there, adding nodes through `out.add` as
+ * needed. Outputs keep their names.
  */
 export function rebuild(graph: Graph, rewrite: (node: Node, out: Graph, oldId: NodeId) => NodeId): Graph {
   const out = new Graph();

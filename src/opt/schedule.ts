@@ -100,7 +100,7 @@ function kernelKind(graph: Graph, nodes: NodeId[], plan: FusionPlan): KernelKind
   return 'elementwise';
 }
 
-/** The trailing axes that the row reductions of a row kernel reduce. */
+/** Returns the trailing axes that the row reductions of a row kernel reduce. */
 function rowAxesOf(graph: Graph, nodes: NodeId[]): number[] {
   for (const id of nodes) {
     const node = graph.node(id);
@@ -123,9 +123,9 @@ function kernelName(index: number, graph: Graph, nodes: NodeId[], rootId: NodeId
 }
 
 /**
- * Derives the workgroup size and grid. Row kernels run one workgroup per row with one float of
- * workgroup memory per invocation and row reduction; the others run one invocation per output element.
- * A grid over the per-dimension limit wraps into y (and z).
+ * Derives the workgroup size and grid. Row kernels run one workgroup per row, with one float of
+ * workgroup memory per invocation and reduction. Other kernels run one invocation per output
+ * element. A grid over the per-dimension limit wraps into y and then z.
  */
 export function dispatchFor(kernel: Kernel, limits: TargetLimits): Dispatch {
   const total = numel(kernel.shape);

@@ -187,8 +187,8 @@ type MovementExpr = Extract<KernelExpr, { kind: 'permute' | 'broadcast' | 'slice
 
 /**
  * Returns the map from a flat output index of a movement to the flat index it reads in its
- * operand, or -1 where padding reads zero. Per output axis a with coordinate c, the operand index
- * gains c * multiplier[a] plus a base offset, except for pad, which needs a range test per axis.
+ * operand, or -1 where padding reads zero. The operand index is a base offset plus
+ * c * multiplier[a] for the coordinate c of each output axis a. Pad instead tests a range per axis.
  */
 export function indexMap(expr: MovementExpr, inShape: Shape): (i: number) => number {
   const outShape = expr.shape;

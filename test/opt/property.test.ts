@@ -11,9 +11,9 @@ import { runFused } from '../../targets/ref/fused.ts';
 import { runGraph } from '../../targets/ref/index.ts';
 import { buildRandomGraph, compareTensors, programArbitrary, randomFeeds } from './random-graph.ts';
 
-// Both executors round every op to float32 and sum reductions in the same order; contractions may
+// Both executors round every op to float32 and sum reductions in the same order. Contractions may
 // sum in another order, which moves a float32 result by about one unit in the last place before
-// later ops amplify it. 1e-4 relative to max(1, |value|) covers that with margin.
+// later ops amplify it, so the bound is 1e-4 relative to max(1, |value|).
 const TOLERANCE = 1e-4;
 
 const RUNS = 80;

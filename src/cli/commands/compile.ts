@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { basename, join, relative } from 'node:path';
 
-import { compileModel } from '../../emit/index.ts';
+import { compileModel, type ManifestProgram } from '../../emit/index.ts';
 import { concreteTargetName, TargetError } from '../../runtime/train/targets.ts';
 import { readModelText } from './train.ts';
 import { loadModelOrExit } from '../load.ts';
@@ -13,13 +13,18 @@ export const compileHelp = `Usage: sganc compile FILE [--target NAME] [--out DIR
 Compiles the model in FILE and writes into DIR: train.ts (the trainer, with the model's training
 recipe as an editable object), generate.ts (a sampler for checkpoints), model.json (the checked
 model), model.sgan (a copy of FILE), manifest.json (the programs of each training phase with their
-primitive op counts) and package.json. Run the trainer with: npx tsx DIR/train.ts --help.
+primitive op counts, fused kernel counts and peak buffer bytes) and package.json. Run the trainer
+with: npx tsx DIR/train.ts --help.
 
 Options:
   --target NAME   target of the programs: auto (default, the fastest available) or ref;
                   cpu, wgsl and webgl are not available yet
   --out DIR       output folder (default out/<model name>)
-  -h, --help      print this help`;
+  --report        print the manifest's programs as a table
+  -h, --help      print this help
+
+Set SGAN_DEBUG=1..4 to print the optimizer's passes, kernels, IR and kernel expressions (see
+docs/debugging.md).`;
 
 /** Entry point of `sganc compile`; returns the exit code. */
 export async function compileCommand(argv: string[]): Promise<number> {
@@ -31,6 +36,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
       options: {
         target: { type: 'string', default: 'auto' },
         out: { type: 'string' },
+        report: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -60,6 +66,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
   const shown = relative(process.cwd(), result.outDir) || '.';
   process.stdout.write(`compiled ${spec.name} (${basename(file)}) for target ${target} into ${shown}/\n`);
   process.stdout.write(`  ${result.manifest.programs.length} programs in manifest.json\n`);
+  if (values.report) process.stdout.write(formatProgramTable(result.manifest.programs));
   process.stdout.write(`train with: npx tsx ${join(shown, 'train.ts')} --help\n`);
   return 0;
 }
@@ -67,4 +74,23 @@ export async function compileCommand(argv: string[]): Promise<number> {
 function usageError(message: string): number {
   process.stderr.write(`sganc compile: ${message}\n\n${compileHelp}\n`);
   return 2;
+}
+
+/** Formats the manifest's programs as a fixed-width table, one row per program. */
+export function formatProgramTable(programs: readonly ManifestProgram[]): string {
+  const header = ['program', 'stage', 'fading', 'batch', 'primitive ops', 'kernels', 'peak bytes'];
+  const rows = programs.map((p) => [
+    p.name,
+    String(p.stage),
+    p.fading ? 'yes' : 'no',
+    String(p.batch),
+    String(p.primitiveOps),
+    String(p.kernels),
+    String(p.peakBytes),
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
+  // The name column is left-aligned, the numbers right-aligned.
+  const format = (row: string[]): string =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [format(header), ...rows.map(format)].join('\n') + '\n';
 }
