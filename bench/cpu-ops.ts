@@ -1,6 +1,6 @@
 // Times convolutions and matrix products of StyleGAN shapes and the fashion-32 training steps on the
-// ref target and on the cpu target with 1 and N threads, in the same process, and prints a table of
-// median wall-clock ms after one warm-up run and GFLOP/s (2 flops per multiply-add).
+// ref target and on the cpu target with 1 and N threads, in the same process. Prints a table of the
+// median wall-clock ms after one warm-up run, and GFLOP/s at 2 flops per multiply-add.
 // Run: npx tsx bench/cpu-ops.ts [threads] [repeats]   (defaults: one per core, and 5)
 
 import { availableParallelism } from 'node:os';

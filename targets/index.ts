@@ -6,7 +6,7 @@ import type { Target } from '../src/runtime/target.ts';
 import { createCpuTarget } from './cpu/index.ts';
 import { refTarget } from './ref/index.ts';
 
-/** Every target name the project knows, planned ones included. */
+/** Every target name of the project, planned ones included. */
 export const TARGET_NAMES = ['auto', 'ref', 'cpu', 'wgsl', 'webgl'] as const;
 
 export type TargetName = (typeof TARGET_NAMES)[number];

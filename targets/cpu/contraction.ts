@@ -55,7 +55,7 @@ export function convGeometry(xShape: Shape, wShape: Shape, yShape: Shape, attrs:
   };
 }
 
-/** The im2col arguments that describe the convolution's input, up to the image count. */
+/** Returns the im2col arguments that describe the convolution's input, up to the image count. */
 function im2colGeometry(g: ConvGeometry): number[] {
   return [g.c, g.h, g.w, g.kh, g.kw, g.stride, g.top, g.left, g.oh, g.ow, g.cpg, g.groups];
 }

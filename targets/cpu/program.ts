@@ -1,7 +1,7 @@
 // A graph compiled for the cpu target: a buffer plan (one byte address per node in the shared
 // memory, reused after each buffer's last reader) and one step per node. Contractions, elementwise
-// ops and inner-axis sums run as WebAssembly kernels; the remaining node kinds run the reference
-// kernels on views of the same memory, so every node kind works and fused kernels can later replace
+// ops and inner-axis sums run as WebAssembly kernels. The remaining node kinds run the reference
+// kernels on views of the same memory, so every node kind works. Fused kernels can later replace
 // groups of steps.
 
 import { assertNever, formatShape, type Graph, type Node, type NodeId, numel, operands, sameShape } from '../../src/ir/graph.ts';

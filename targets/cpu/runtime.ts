@@ -103,7 +103,7 @@ export class CpuRuntime {
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
   }
 
-  /** A float32 view of the whole memory, renewed after growth. */
+  /** Returns a float32 view of the whole memory, renewed after growth. */
   floats(): Float32Array {
     if (this.f32.buffer.byteLength !== this.memory.buffer.byteLength) this.f32 = new Float32Array(this.memory.buffer);
     return this.f32;

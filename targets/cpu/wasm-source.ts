@@ -1,7 +1,7 @@
 // WebAssembly text of the cpu target's kernels. Every kernel reads and writes one shared linear
-// memory through byte addresses, takes only i32 parameters, and ends with (tid, threads): it computes
-// its own share of the work, so the caller and each worker thread call the same export with their own
-// tid. Shares split the output only, never a sum, so results do not depend on the thread count.
+// memory through byte addresses and takes only i32 parameters. The last two are (tid, threads), and
+// the kernel computes share tid of the work, so the caller and each worker thread call the same
+// export. Shares split the output only, never a sum, so results do not depend on the thread count.
 //
 // Matrix products read the second operand in packed panels: columns [8j, 8j + 8) of a [K, N] matrix
 // stored as K rows of 8 floats, contiguous (zeros past N). The 4x8 micro-kernel then streams one
@@ -47,7 +47,7 @@ function shareOf(total: string): string {
   ].join('\n');
 }
 
-/** A loop over $var from its current value while it is below `limit` (the body runs zero times when it is not). */
+/** Returns a loop over $var from its current value while it is below `limit` (the body runs zero times when it is not). */
 function whileBelow(variable: string, limit: string, body: string, step = int(1)): string {
   const label = `$loop_${variable}`;
   return `(block ${label}_exit (loop ${label}
@@ -58,7 +58,7 @@ function whileBelow(variable: string, limit: string, body: string, step = int(1)
 }
 
 /**
- * The micro-kernel for `rows` rows of A: C[rows, 8] = sum over r < nr of A_r[rows, K] @ B_r[K, 8],
+ * Returns the micro-kernel for `rows` rows of A: C[rows, 8] = sum over r < nr of A_r[rows, K] @ B_r[K, 8],
  * where A_r starts at a + r * aR (rows lda bytes apart) and the packed panel B_r at b + r * bR.
  * The first nv columns are stored, rows ldc bytes apart.
  */
@@ -219,9 +219,9 @@ function im2colKernel(): string {
 }
 
 /**
- * col2im: the transpose of im2col into x's layout. For each input channel plane (the work unit) it
- * zeroes the plane, then adds src + ng * blockBytes + t * ldc + 4 * p for every tap t and output pixel p
- * whose input position lies inside the image. Here X is the output dx.
+ * col2im: the transpose of im2col into x's layout, where X is the output dx. For each input channel
+ * plane (the work unit) it zeroes the plane. Then it adds src + ng * blockBytes + t * ldc + 4 * p for
+ * every tap t and output pixel p whose input position lies inside the image.
  */
 function col2imKernel(): string {
   const names = [...CONV_PARAMS, 'src', 'blockBytes', 'ldc', 'tid', 'nt'];
@@ -253,7 +253,7 @@ function col2imKernel(): string {
   )})`;
 }
 
-/** An elementwise loop over vectors [start, end) of this thread's share of n4 vectors; `body` computes $v from the loaded operands. */
+/** Returns an elementwise loop over vectors [start, end) of this thread's share of n4 vectors; `body` computes $v from the loaded operands. */
 function vectorLoop(name: string, operands: readonly string[], body: string, extraParams: readonly string[] = []): string {
   const loads = operands.map((o) => set(`v${o}`, `(v128.load ${add(get(o), get('at'))})`)).join('\n');
   return `(func (export "${name}") ${params([...operands, 'out', ...extraParams, 'n4', 'tid', 'nt'])}
