@@ -57,16 +57,16 @@ function paramNames(): string[] {
 }
 
 describe('resume', () => {
-  it('equals an uninterrupted run bit for bit', async () => {
+  it.each(['ref', 'cpu'])('equals an uninterrupted run bit for bit on %s', async (target) => {
     const split = tempDir('split');
     const whole = tempDir('whole');
 
     // 0.012 kimg ends inside the 8x8 fade; the resumed part crosses into the stable phase.
-    const first = await train(input({ out: split, kimg: 0.012, tickKimg: 0.004 }));
+    const first = await train(input({ out: split, kimg: 0.012, tickKimg: 0.004, target }));
     expect(first.outcome).toBe('finished');
-    const second = await train(input({ resume: split, kimg: 0.028, tickKimg: 0.004 }));
+    const second = await train(input({ resume: split, kimg: 0.028, tickKimg: 0.004, target }));
     expect(second.images).toBe(28);
-    const uninterrupted = await train(input({ out: whole, kimg: 0.028, tickKimg: 0.004 }));
+    const uninterrupted = await train(input({ out: whole, kimg: 0.028, tickKimg: 0.004, target }));
     expect(uninterrupted.images).toBe(28);
 
     const a = readSafetensors(findLatestCheckpoint(split)!);
