@@ -72,7 +72,16 @@ export interface BufferInfo {
   bytes: number;
 }
 
+/** An input or parameter that a program declares, whether or not a kernel reads it. */
+export interface FeedInfo {
+  name: string;
+  kind: 'input' | 'param';
+  shape: Shape;
+}
+
 export interface FusedProgram {
+  /** Every feed of the program, checked on each run like the reference executor checks them. */
+  feeds: FeedInfo[];
   buffers: BufferInfo[];
   kernels: Kernel[];
   /** Output names to buffer ids. */

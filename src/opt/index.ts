@@ -4,7 +4,7 @@
 import { type Graph, opGroup } from '../ir/graph.ts';
 import { printGraph } from '../ir/print.ts';
 import { verifyGraph } from '../ir/verify.ts';
-import { type FusedProgram, formatKernel, formatKernelHeader } from '../kernel/kernel.ts';
+import { type FeedInfo, type FusedProgram, formatKernel, formatKernelHeader } from '../kernel/kernel.ts';
 import { planBuffers } from './buffers.ts';
 import { debugLevel, debugWrite, kernelSelected } from './debug.ts';
 import { type FusionPlan, planFusion } from './fuse.ts';
@@ -67,7 +67,11 @@ export function compileKernels(graph: Graph, limits: TargetLimits = webgpuLimits
   const plan = planFusion(optimized, limits);
   const { kernels, buffers, outputs } = scheduleKernels(optimized, plan, limits);
   const { peakBytes, liveBytes } = planBuffers(buffers, kernels, outputs.values());
-  const program: FusedProgram = { buffers, kernels, outputs, peakBytes, liveBytes };
+  const feeds: FeedInfo[] = [];
+  for (const node of optimized.nodes) {
+    if (node.kind === 'input' || node.kind === 'param') feeds.push({ name: node.name, kind: node.kind, shape: node.shape });
+  }
+  const program: FusedProgram = { feeds, buffers, kernels, outputs, peakBytes, liveBytes };
   reportKernels(graph, program, performance.now() - start, options);
   return { graph: optimized, program, plan };
 }

@@ -135,15 +135,17 @@ export function dispatchFor(kernel: Kernel, limits: TargetLimits): Dispatch {
   if (kernel.kind === 'row') {
     const axes = kernel.rowAxes!;
     const rowLength = axes.reduce((n, axis) => n * kernel.shape[axis]!, 1);
-    workgroupSize = Math.min(limits.maxInvocations, nextPowerOfTwo(rowLength));
-    groups = total / Math.max(1, rowLength);
     const reductions = kernel.exprs.filter((e) => e.kind === 'reduce').length;
+    // Each invocation keeps one float per reduction in workgroup memory.
+    const memoryLimit = previousPowerOfTwo(Math.floor(limits.maxWorkgroupBytes / (4 * Math.max(1, reductions))));
+    workgroupSize = Math.min(limits.maxInvocations, nextPowerOfTwo(rowLength), memoryLimit);
+    groups = total / Math.max(1, rowLength);
     workgroupBytes = 4 * workgroupSize * reductions;
   } else {
     workgroupSize = Math.min(limits.maxInvocations, 64);
     groups = Math.ceil(total / workgroupSize);
   }
-  if (workgroupBytes > limits.maxWorkgroupBytes) {
+  if (workgroupSize < 1 || workgroupBytes > limits.maxWorkgroupBytes) {
     throw new Error(
       `internal error: ${kernel.name} needs ${workgroupBytes} bytes of workgroup memory, over the limit of ${limits.maxWorkgroupBytes}`,
     );
@@ -154,6 +156,12 @@ export function dispatchFor(kernel: Kernel, limits: TargetLimits): Dispatch {
   const z = Math.ceil(groups / (max * max));
   if (z > max) throw new Error(`internal error: ${kernel.name} needs ${groups} workgroups, more than the target allows`);
   return { workgroupSize, workgroups: [x, Math.max(y, 1), Math.max(z, 1)], workgroupBytes };
+}
+
+function previousPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p * 2 <= n) p *= 2;
+  return p;
 }
 
 function nextPowerOfTwo(n: number): number {

@@ -10,6 +10,8 @@ import { assertNever, type ConvAttrs, formatShape, numel, operands, type Shape }
 import { randnAt } from '../../src/ir/rng.ts';
 import type { FusedProgram, Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
 import { binaryFunction, unaryFunction } from '../../src/kernel/scalar.ts';
+import { compileKernels, webgpuLimits } from '../../src/opt/index.ts';
+import type { CompiledProgram, Target } from '../../src/runtime/target.ts';
 import type { TensorMap } from '../../src/runtime/tensor.ts';
 import { contiguousStrides } from './movement.ts';
 
@@ -23,6 +25,8 @@ const fround = Math.fround;
  * Throws an Error naming the tensor when a feed is missing or has the wrong shape.
  */
 export function runFused(program: FusedProgram, feeds: TensorMap): TensorMap {
+  // Feeds are checked even when no kernel reads them, so a wrong feed never goes unnoticed.
+  for (const feed of program.feeds) feedData(feeds, feed.name, feed.kind === 'param' ? 'parameter' : 'input', feed.shape);
   const arena = new Float32Array(Math.ceil(program.peakBytes / 4));
   const data: Float32Array[] = program.buffers.map((buffer) => {
     const source = buffer.source;
@@ -47,6 +51,19 @@ export function runFused(program: FusedProgram, feeds: TensorMap): TensorMap {
   }
   return result;
 }
+
+/**
+ * A target that optimizes and fuses each graph for WebGPU's default limits and runs the kernels
+ * with runFused. It is slower than the reference target; it exists to run whole programs through
+ * the fused semantics.
+ */
+export const fusedRefTarget: Target = {
+  name: 'ref-fused',
+  compile(graph, name): CompiledProgram {
+    const { program } = compileKernels(graph, webgpuLimits(), { label: name });
+    return { graph, run: async (feeds: TensorMap): Promise<TensorMap> => runFused(program, feeds) };
+  },
+};
 
 function feedData(feeds: TensorMap, name: string, role: string, shape: Shape): Float32Array {
   const feed = feeds[name];

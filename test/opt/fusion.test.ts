@@ -12,7 +12,7 @@ import { checkFile } from '../../src/check/index.ts';
 import { buildMapping } from '../../src/layers/programs.ts';
 import type { FusedProgram } from '../../src/kernel/kernel.ts';
 import { compileKernels, type TargetLimits, webgpuLimits } from '../../src/opt/index.ts';
-import { runFused } from '../../targets/ref/fused.ts';
+import { fusedRefTarget, runFused } from '../../targets/ref/fused.ts';
 import { runGraph } from '../../targets/ref/index.ts';
 import { programFeeds } from './feeds.ts';
 import { compareTensors } from './random-graph.ts';
@@ -31,14 +31,14 @@ function expectFusedEqualsUnfused(graph: Graph, program: FusedProgram, feeds = p
   expect(compareTensors(runFused(program, feeds), runGraph(graph, feeds), TOLERANCE)).toBeUndefined();
 }
 
-/** Nearest 2x upsample of [N, C, H, W] as reshape, broadcast, reshape. */
+/** Upsamples [N, C, H, W] 2x by nearest neighbour as reshape, broadcast, reshape. */
 function upsample(b: Builder, x: NodeId): NodeId {
   const [n, c, h, w] = b.shape(x) as [number, number, number, number];
   const expanded = b.broadcastTo(b.reshape(x, [n, c, h, 1, w, 1]), [n, c, h, 2, w, 2]);
   return b.reshape(expanded, [n, c, 2 * h, 2 * w]);
 }
 
-/** Bias, leaky ReLU 0.2 and gain sqrt(2), the epilogue of every StyleGAN conv. */
+/** Applies bias, leaky ReLU 0.2 and gain sqrt(2), the epilogue of every StyleGAN conv. */
 function biasActivation(b: Builder, x: NodeId, bias: NodeId): NodeId {
   const channels = b.shape(bias)[0]!;
   const biased = b.add(x, b.reshape(bias, [1, channels, 1, 1]));
@@ -127,6 +127,25 @@ describe('kernel counts of layer patterns', () => {
     expectFusedEqualsUnfused(graph, program);
   });
 
+  it('fade-in lerp joins the ToRGB conv', () => {
+    // lerp(upsample(toRGB_old(x_old)), toRGB_new(x_new), alpha) with 1x1 convs and biases.
+    const b = new Builder();
+    const xOld = b.input('x_old', [2, 4, 4, 4]);
+    const xNew = b.input('x_new', [2, 3, 8, 8]);
+    const alpha = b.input('alpha', []);
+    const old = b.add(b.conv2d(xOld, b.param('rgb_old', [1, 4, 1, 1])), b.reshape(b.param('bias_old', [1]), [1, 1, 1, 1]));
+    const next = b.add(b.conv2d(xNew, b.param('rgb_new', [1, 3, 1, 1])), b.reshape(b.param('bias_new', [1]), [1, 1, 1, 1]));
+    b.output('image', b.lerp(upsample(b, old), next, alpha));
+    const program = fuse(b.graph);
+    // The old ToRGB is read through the upsample's broadcast, so it gets a buffer. The lerp is
+    // the new ToRGB's epilogue.
+    expect(kindsOf(program)).toEqual(['contraction', 'contraction']);
+    const last = program.kernels[1]!;
+    expect(last.exprs.some((e) => e.kind === 'conv2d')).toBe(true);
+    expect(last.exprs.filter((e) => e.kind === 'binary').map((e) => (e as { op: string }).op).sort()).toEqual(['add', 'add', 'mul', 'sub']);
+    expectFusedEqualsUnfused(b.graph, program);
+  });
+
   it('elementwise chain gradient is one kernel', () => {
     const b = new Builder();
     const x = b.input('x', [4, 8]);
@@ -212,6 +231,31 @@ describe('fusion invariants', () => {
   });
 });
 
+describe('fused executor', () => {
+  it('unused input is still checked', () => {
+    const b = new Builder();
+    const x = b.input('x', [2]);
+    b.input('unused', [3]);
+    b.output('y', b.unary('neg', x));
+    const program = fuse(b.graph);
+    const x2 = { shape: [2], data: Float32Array.of(1, -2) };
+    expect(() => runFused(program, { x: x2 })).toThrow("missing feed for input 'unused': expected a tensor of shape [3]");
+    const wrong = { shape: [2], data: Float32Array.of(0, 0) };
+    expect(() => runFused(program, { x: x2, unused: wrong })).toThrow("invalid feed for input 'unused': expected shape [3], got [2]");
+    expect(Array.from(runFused(program, { x: x2, unused: { shape: [3], data: new Float32Array(3) } }).y!.data)).toEqual([-1, 2]);
+  });
+
+  it('target runs a compiled program', async () => {
+    const b = new Builder();
+    const x = b.input('x', [2, 3]);
+    b.output('rows', b.sum(b.unary('square', x), [1]));
+    const compiled = fusedRefTarget.compile(b.graph, 'squares');
+    const result = await compiled.run({ x: { shape: [2, 3], data: Float32Array.of(1, 2, 3, -1, 0, 2) } });
+    expect(result.rows!.shape).toEqual([2]);
+    expect(Array.from(result.rows!.data)).toEqual([14, 5]);
+  });
+});
+
 describe('scheduling and buffers', () => {
   /** x0 + x1 + ... + x8: nine inputs and one output in a single elementwise expression. */
   function wideSum(): Graph {
@@ -241,6 +285,19 @@ describe('scheduling and buffers', () => {
     // 5,000,000 / 64 = 78,125 workgroups: 65,535 in x and 2 rows in y.
     expect(kernel!.dispatch.workgroupSize).toBe(64);
     expect(kernel!.dispatch.workgroups).toEqual([65_535, 2, 1]);
+  });
+
+  it('row workgroup fits workgroup memory', () => {
+    const b = new Builder();
+    const x = b.input('x', [2, 3, 16, 16]);
+    const centred = b.sub(x, b.mean(x, [2, 3], true));
+    b.output('y', b.mul(centred, b.sum(b.unary('square', centred), [2, 3], true)));
+    const limits = { ...webgpuLimits(), maxWorkgroupBytes: 1024 };
+    const [kernel] = fuse(b.graph, limits).kernels;
+    // Two reductions at 4 bytes each per invocation: 1024 / 8 = 128 invocations.
+    expect(kernel!.kind).toBe('row');
+    expect(kernel!.dispatch.workgroupSize).toBe(128);
+    expect(kernel!.dispatch.workgroupBytes).toBe(1024);
   });
 
   it('row workgroup fits compatibility mode', () => {
