@@ -39,6 +39,9 @@ export const PROLOGUE_LIMIT = 2;
 /** Relative cost of one randn element compared with one arithmetic op, for the recompute limit. */
 const RANDN_COST = 8;
 
+/** The fewest storage buffers per kernel that fusion supports. */
+export const MIN_STORAGE_BUFFERS = 4;
+
 export interface FusionLimits {
   /** Storage buffers one kernel may bind, inputs and outputs together. */
   maxStorageBuffers: number;
@@ -243,6 +246,10 @@ export function kernelMembers(graph: Graph, root: Uint8Array, rootId: NodeId): {
  * are not roots.
  */
 export function planFusion(graph: Graph, limits: FusionLimits): FusionPlan {
+  // A select reads three buffers and writes one, and no split can make that smaller.
+  if (limits.maxStorageBuffers < MIN_STORAGE_BUFFERS) {
+    throw new Error(`invalid target limits: maxStorageBuffers is ${limits.maxStorageBuffers}, expected at least ${MIN_STORAGE_BUFFERS}`);
+  }
   const root = new Uint8Array(graph.nodes.length);
   const reasons: string[] = graph.nodes.map(() => '');
   for (const id of graph.outputs.values()) {

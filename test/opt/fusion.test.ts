@@ -274,6 +274,23 @@ describe('scheduling and buffers', () => {
     expect(Array.from(runFused(program, feeds).y!.data)).toEqual([36, 9, 18, 27]);
   });
 
+  it('select stays whole at four buffers', () => {
+    const b = new Builder();
+    const [x, y, z] = ['x', 'y', 'z'].map((name) => b.input(name, [3]));
+    b.output('picked', b.select(x!, y!, z!));
+    const program = fuse(b.graph, { ...webgpuLimits(), maxStorageBuffers: 4 });
+    expect(program.kernels).toHaveLength(1);
+    expect(program.kernels[0]!.inputs).toHaveLength(3);
+  });
+
+  it('fewer than four buffers are rejected', () => {
+    const b = new Builder();
+    b.output('y', b.unary('neg', b.input('x', [3])));
+    expect(() => fuse(b.graph, { ...webgpuLimits(), maxStorageBuffers: 3 })).toThrow(
+      'invalid target limits: maxStorageBuffers is 3, expected at least 4',
+    );
+  });
+
   it('wide kernel stays whole at sixteen buffers', () => {
     expect(fuse(wideSum(), { ...webgpuLimits(), maxStorageBuffers: 16 }).kernels).toHaveLength(1);
   });
