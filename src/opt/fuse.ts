@@ -86,6 +86,8 @@ export interface FusionPlan {
   root: Uint8Array;
   /** Per root: why it got a buffer. */
   reasons: string[];
+  /** Non-root nodes that more than one kernel evaluates, each cheap and free of cores, with their kernel counts. */
+  recomputed: Map<NodeId, number>;
   /** Per node: its in-kernel content, for classifying kernels. */
   content: Content[];
 }
@@ -270,7 +272,7 @@ export function planFusion(graph: Graph, limits: FusionLimits): FusionPlan {
       triedUnroot = true;
       if (unrootStale(graph, root, reasons, consumers, limits)) continue;
     }
-    return { root, reasons, content: analysis.content };
+    return { root, reasons, recomputed: recomputedNodes(graph, root, consumers), content: analysis.content };
   }
 }
 
@@ -303,6 +305,15 @@ function unrootStale(graph: Graph, root: Uint8Array, reasons: string[], consumer
     }
   }
   return removed;
+}
+
+function recomputedNodes(graph: Graph, root: Uint8Array, consumers: NodeId[][]): Map<NodeId, number> {
+  const recomputed = new Map<NodeId, number>();
+  owners(graph, root, consumers).forEach((set, id) => {
+    const node = graph.node(id);
+    if (!root[id] && !isExternal(node) && node.kind !== 'fill' && set.size > 1) recomputed.set(id, set.size);
+  });
+  return recomputed;
 }
 
 /** Makes a root of every node that several kernels would evaluate unless it is cheap and core-free. */

@@ -72,11 +72,11 @@ export function compileKernels(graph: Graph, limits: TargetLimits = webgpuLimits
     if (node.kind === 'input' || node.kind === 'param') feeds.push({ name: node.name, kind: node.kind, shape: node.shape });
   }
   const program: FusedProgram = { feeds, buffers, kernels, outputs, peakBytes, liveBytes };
-  reportKernels(graph, program, performance.now() - start, options);
+  reportKernels(graph, program, plan, performance.now() - start, options);
   return { graph: optimized, program, plan };
 }
 
-function reportKernels(graph: Graph, program: FusedProgram, ms: number, options: OptimizeOptions): void {
+function reportKernels(graph: Graph, program: FusedProgram, plan: FusionPlan, ms: number, options: OptimizeOptions): void {
   const level = debugLevel();
   if (level < 1) return;
   const label = options.label === undefined ? '' : `${options.label}: `;
@@ -84,7 +84,10 @@ function reportKernels(graph: Graph, program: FusedProgram, ms: number, options:
     `[opt] ${label}fusion: ${primitiveOpCount(graph)} primitive ops -> ${program.kernels.length} kernels, ` +
       `peak ${program.peakBytes} bytes (live ${program.liveBytes}) in ${ms.toFixed(1)} ms`,
   );
-  if (level >= 2) for (const kernel of program.kernels) debugWrite(`  ${formatKernelHeader(kernel)}`);
+  if (level >= 2) {
+    for (const kernel of program.kernels) debugWrite(`  ${formatKernelHeader(kernel)}`);
+    for (const [id, count] of plan.recomputed) debugWrite(`  recomputes %${id} in ${count} kernels`);
+  }
   if (level >= 4) {
     for (const kernel of program.kernels) if (kernelSelected(kernel.name)) debugWrite(formatKernel(kernel));
   }

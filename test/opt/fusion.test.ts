@@ -191,9 +191,13 @@ describe('fusion invariants', () => {
     const tripled = b.scale(x, 3);
     b.output('rows', b.sum(tripled, [1]));
     b.output('columns', b.sum(tripled, [0]));
-    const program = fuse(b.graph);
+    const { program, plan, graph } = compileKernels(b.graph, webgpuLimits(), { verify: true });
     expect(program.kernels).toHaveLength(2);
     for (const kernel of program.kernels) expect(kernel.exprs.some((e) => e.kind === 'binary' && e.op === 'mul')).toBe(true);
+    // The plan names the one recomputed node: the multiply, in both kernels.
+    expect([...plan.recomputed.values()]).toEqual([2]);
+    const [recomputed] = plan.recomputed.keys();
+    expect(graph.node(recomputed!).kind).toBe('binary');
     expectFusedEqualsUnfused(b.graph, program);
   });
 

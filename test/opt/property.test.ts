@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Graph } from '../../src/ir/graph.ts';
+import { type Graph, opGroup } from '../../src/ir/graph.ts';
 import { verifyGraph } from '../../src/ir/verify.ts';
 import { compileKernels, webgpuLimits } from '../../src/opt/index.ts';
 import { eliminateCommonSubexpressions, eliminateDeadCode, simplify } from '../../src/opt/passes.ts';
@@ -51,8 +51,23 @@ describe('fused programs on random graphs', () => {
     fc.assert(
       fc.property(programArbitrary, (program) => {
         const graph = buildRandomGraph(program);
-        const { program: fused } = compileKernels(graph, webgpuLimits(), { verify: true });
+        const { program: fused, graph: optimized, plan } = compileKernels(graph, webgpuLimits(), { verify: true });
         expectSameOutputs(graph, (feeds) => runFused(fused, feeds));
+
+        // Every reduction and contraction runs in exactly one kernel, and only the nodes that the
+        // plan lists as recomputed are evaluated by several. Fills are constants in every kernel.
+        const evaluations = new Map<number, number>();
+        for (const kernel of fused.kernels) {
+          for (const id of kernel.nodes) {
+            if (optimized.node(id).kind !== 'fill') evaluations.set(id, (evaluations.get(id) ?? 0) + 1);
+          }
+        }
+        for (const [id, count] of evaluations) {
+          const group = opGroup(optimized.node(id));
+          if (group === 'reduce' || group === 'contraction') expect(count).toBe(1);
+          if (count > 1) expect(plan.recomputed.get(id)).toBe(count);
+        }
+        for (const buffer of fused.outputs.values()) expect(fused.buffers[buffer]).toBeDefined();
       }),
       { numRuns: RUNS },
     );
