@@ -4,7 +4,8 @@
 // arithmetic result is rounded to float32 as a float32 target would store or keep it.
 // Kernel buffers live in one arena at their planned offsets, so a wrong buffer plan shows up as
 // wrong values. Speed is secondary: closures over flat indices, with a one-entry cache on every
-// expression that is read more than once or loops, and contraction operands tabulated once per run.
+// expression that is read more than once or loops, contraction operands tabulated once per run,
+// and convolutions tabulated in bulk.
 
 import { assertNever, type ConvAttrs, formatShape, numel, operands, type Shape } from '../../src/ir/graph.ts';
 import { randnAt } from '../../src/ir/rng.ts';
@@ -326,75 +327,104 @@ function matmulEvaluator(sa: Shape, sb: Shape, aTable: Table, bTable: Table): Ev
   };
 }
 
-/** y[n, co, oh, ow] = sum over c, kh, kw of x[n, g * cpg + c, oh * s - top + kh, ow * s - left + kw] * w[co, c, kh, kw]. */
+/** Returns the output columns [first, end) whose input column ox * stride - left + kx lies in [0, width). */
+function validRange(kx: number, stride: number, left: number, width: number, outWidth: number): [number, number] {
+  const first = Math.max(0, Math.ceil((left - kx) / stride));
+  const end = Math.min(outWidth, Math.floor((width - 1 + left - kx) / stride) + 1);
+  return [first, Math.max(first, end)];
+}
+
+/** Returns an evaluator that fills a float64 table on first use and rounds each read to float32. */
+function tabulated(size: number, fill: (acc: Float64Array) => void): Evaluator {
+  let table: Float64Array | undefined;
+  return (i) => {
+    if (table === undefined) {
+      table = new Float64Array(size);
+      fill(table);
+    }
+    return fround(table[i]!);
+  };
+}
+
+/**
+ * y[n, co, oy, ox] = sum over c, ky, kx of x[n, g * cpg + c, oy * s - top + ky, ox * s - left + kx] * w[co, c, ky, kx],
+ * with g the group of co. The whole output is tabulated at once, but each element still sums its
+ * taps in (c, ky, kx) order in float64, as an evaluation per element would.
+ */
 function conv2dEvaluator(xs: Shape, ws: Shape, ys: Shape, attrs: ConvAttrs, xTable: Table, wTable: Table): Evaluator {
-  const [, c, h, wd] = xs as [number, number, number, number];
+  const [batch, c, h, wd] = xs as [number, number, number, number];
   const [co, cpg, kh, kw] = ws as [number, number, number, number];
   const [, , oh, ow] = ys as [number, number, number, number];
   const copg = co / attrs.groups;
   const { stride } = attrs;
   const [top, , left] = attrs.padding;
-  return (i) => {
+  return tabulated(numel(ys), (acc) => {
     const x = xTable();
     const w = wTable();
-    const ox = i % ow;
-    const oy = Math.floor(i / ow) % oh;
-    const o = Math.floor(i / (ow * oh)) % co;
-    const n = Math.floor(i / (ow * oh * co));
-    const group = Math.floor(o / copg);
-    let acc = 0;
-    for (let ci = 0; ci < cpg; ci++) {
-      const xPlane = (n * c + group * cpg + ci) * h;
-      const wPlane = (o * cpg + ci) * kh;
-      for (let ky = 0; ky < kh; ky++) {
-        const iy = oy * stride - top + ky;
-        if (iy < 0 || iy >= h) continue;
-        for (let kx = 0; kx < kw; kx++) {
-          const ix = ox * stride - left + kx;
-          if (ix < 0 || ix >= wd) continue;
-          acc += x[(xPlane + iy) * wd + ix]! * w[(wPlane + ky) * kw + kx]!;
+    for (let n = 0; n < batch; n++) {
+      for (let o = 0; o < co; o++) {
+        const group = Math.floor(o / copg);
+        const yPlane = (n * co + o) * oh;
+        for (let ci = 0; ci < cpg; ci++) {
+          const xPlane = (n * c + group * cpg + ci) * h;
+          for (let ky = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++) {
+              const weight = w[((o * cpg + ci) * kh + ky) * kw + kx]!;
+              const [first, end] = validRange(kx, stride, left, wd, ow);
+              for (let oy = 0; oy < oh; oy++) {
+                const iy = oy * stride - top + ky;
+                if (iy < 0 || iy >= h) continue;
+                const xRow = (xPlane + iy) * wd - left + kx;
+                const yRow = (yPlane + oy) * ow;
+                for (let ox = first; ox < end; ox++) acc[yRow + ox] += x[xRow + ox * stride]! * weight;
+              }
+            }
+          }
         }
       }
     }
-    return fround(acc);
-  };
+  });
 }
 
-/** dx[n, ci, iy, ix] = sum over the output pixels and channels of ci's group that read it, of dy * w. */
+/**
+ * dx[n, ci, iy, ix] = sum over the channels o of ci's group and the taps (ky, kx) with
+ * iy = oy * s - top + ky and ix = ox * s - left + kx for some output pixel (oy, ox), of
+ * dy[n, o, oy, ox] * w[o, ci - g * cpg, ky, kx]. The whole output is tabulated at once by
+ * scattering, and each element sums in (o, ky, kx) order in float64.
+ */
 function conv2dBackInputEvaluator(dys: Shape, ws: Shape, xs: Shape, attrs: ConvAttrs, dyTable: Table, wTable: Table): Evaluator {
-  const [, co, oh, ow] = dys as [number, number, number, number];
+  const [batch, co, oh, ow] = dys as [number, number, number, number];
   const [, cpg, kh, kw] = ws as [number, number, number, number];
   const [, c, h, wd] = xs as [number, number, number, number];
   const copg = co / attrs.groups;
   const { stride } = attrs;
   const [top, , left] = attrs.padding;
-  return (i) => {
+  return tabulated(numel(xs), (acc) => {
     const dy = dyTable();
     const w = wTable();
-    const ix = i % wd;
-    const iy = Math.floor(i / wd) % h;
-    const ci = Math.floor(i / (wd * h)) % c;
-    const n = Math.floor(i / (wd * h * c));
-    const group = Math.floor(ci / cpg);
-    const cInGroup = ci - group * cpg;
-    let acc = 0;
-    for (let o = group * copg; o < (group + 1) * copg; o++) {
-      for (let ky = 0; ky < kh; ky++) {
-        const ty = iy + top - ky;
-        if (ty < 0 || ty % stride !== 0) continue;
-        const oy = ty / stride;
-        if (oy >= oh) continue;
-        for (let kx = 0; kx < kw; kx++) {
-          const tx = ix + left - kx;
-          if (tx < 0 || tx % stride !== 0) continue;
-          const ox = tx / stride;
-          if (ox >= ow) continue;
-          acc += dy[((n * co + o) * oh + oy) * ow + ox]! * w[((o * cpg + cInGroup) * kh + ky) * kw + kx]!;
+    for (let n = 0; n < batch; n++) {
+      for (let o = 0; o < co; o++) {
+        const group = Math.floor(o / copg);
+        const dyPlane = (n * co + o) * oh;
+        for (let cIn = 0; cIn < cpg; cIn++) {
+          const xPlane = (n * c + group * cpg + cIn) * h;
+          for (let ky = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++) {
+              const weight = w[((o * cpg + cIn) * kh + ky) * kw + kx]!;
+              const [first, end] = validRange(kx, stride, left, wd, ow);
+              for (let oy = 0; oy < oh; oy++) {
+                const iy = oy * stride - top + ky;
+                if (iy < 0 || iy >= h) continue;
+                const xRow = (xPlane + iy) * wd - left + kx;
+                const dyRow = (dyPlane + oy) * ow;
+                for (let ox = first; ox < end; ox++) acc[xRow + ox * stride] += dy[dyRow + ox]! * weight;
+              }
+            }
+          }
         }
       }
     }
-    return fround(acc);
-  };
+  });
 }
 
 /** dw[co, c, kh, kw] = sum over n, oh, ow of dy[n, co, oh, ow] * x[n, g * cpg + c, oh * s - top + kh, ow * s - left + kw]. */
