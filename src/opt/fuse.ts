@@ -95,7 +95,6 @@ export interface FusionPlan {
 interface Analysis {
   content: Content[];
   cost: number[];
-  viewOnly: Uint8Array;
 }
 
 /**
@@ -106,7 +105,6 @@ function analyze(graph: Graph, root: Uint8Array, reasons: string[]): { analysis:
   const n = graph.nodes.length;
   const content: Content[] = new Array(n).fill(NONE);
   const cost = new Array<number>(n).fill(0);
-  const viewOnly = new Uint8Array(n);
   let changed = false;
   const makeRoot = (id: NodeId, reason: string): void => {
     if (!root[id]) {
@@ -117,13 +115,9 @@ function analyze(graph: Graph, root: Uint8Array, reasons: string[]): { analysis:
   };
 
   graph.nodes.forEach((node, id) => {
-    if (isExternal(node) || node.kind === 'fill') {
-      viewOnly[id] = 1;
-      return;
-    }
+    if (isExternal(node) || node.kind === 'fill') return;
     const contributions: { operand: NodeId; content: Content }[] = [];
     let operandCost = 0;
-    let operandsViewOnly = true;
     for (const operand of new Set(operands(node))) {
       const operandNode = graph.node(operand);
       if (root[operand] || isExternal(operandNode) || operandNode.kind === 'fill') continue;
@@ -133,12 +127,10 @@ function analyze(graph: Graph, root: Uint8Array, reasons: string[]): { analysis:
         continue;
       }
       operandCost += cost[operand]!;
-      if (!viewOnly[operand]) operandsViewOnly = false;
       contributions.push({ operand, content: passed });
     }
     const own = node.kind === 'randn' ? RANDN_COST : opGroup(node) === 'movement' ? 0 : 1;
     cost[id] = Math.min(own + operandCost, 1000);
-    viewOnly[id] = opGroup(node) === 'movement' && operandsViewOnly ? 1 : 0;
 
     if (isCore(node)) {
       content[id] = { kind: 'core', row: rowKeyOf(graph, node) };
@@ -148,7 +140,7 @@ function analyze(graph: Graph, root: Uint8Array, reasons: string[]): { analysis:
     for (const operand of merged.conflicting) makeRoot(operand, `second core or row pattern in %${id}`);
     content[id] = merged.content;
   });
-  return { analysis: { content, cost, viewOnly }, changed };
+  return { analysis: { content, cost }, changed };
 }
 
 /**
