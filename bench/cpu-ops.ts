@@ -12,7 +12,7 @@ import { initParams } from '../src/params/init.ts';
 import type { Target } from '../src/runtime/target.ts';
 import type { TensorMap } from '../src/runtime/tensor.ts';
 import { createCpuTarget } from '../targets/cpu/index.ts';
-import { refTarget } from '../targets/ref/index.ts';
+import { refTarget, startRefWorkers } from '../targets/ref/index.ts';
 
 const threads = Number(process.argv[2] ?? availableParallelism());
 const repeats = Number(process.argv[3] ?? 5);
@@ -101,6 +101,8 @@ const cases = [
   matmulCase(64, 512, 512),
   ...stepCases(),
 ];
+// Start the ref executor's own worker threads first, so its first case is not timed while they start.
+await startRefWorkers();
 const cpuOne = createCpuTarget({ threads: 1 });
 const cpuMany = createCpuTarget({ threads });
 
