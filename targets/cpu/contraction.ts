@@ -70,12 +70,25 @@ function imagesPerChunk(n: number, perImage: number): number {
 /** Floats of one (image, group) block of col [K, P] packed in panels over pixels. */
 const forwardBlock = (g: ConvGeometry): number => padTo(g.pixels, PANEL) * g.taps;
 
+/** Returns whether the convolution has one input and one output channel per group (a depthwise one, such as the blur). */
+const isDepthwise = (g: ConvGeometry): boolean => g.cpg === 1 && g.copg === 1;
+
+/** Floats of one zero-padded input plane of the depthwise kernel. */
+const paddedPlane = (g: ConvGeometry): number => ((g.oh - 1) * g.stride + g.kh) * ((g.ow - 1) * g.stride + g.kw);
+
 export function conv2dScratch(g: ConvGeometry): number {
+  if (isDepthwise(g)) return g.n * g.c * paddedPlane(g) * 4;
   return imagesPerChunk(g.n, g.groups * forwardBlock(g)) * g.groups * forwardBlock(g) * 4;
 }
 
 /** y = conv2d(x, w) with the addresses of x, w and y and a scratch region of conv2dScratch bytes. */
 export function conv2d(rt: CpuRuntime, g: ConvGeometry, x: number, w: number, y: number, scratch: number): void {
+  if (isDepthwise(g)) {
+    // im2col and a one-row gemm would waste most of the SIMD lanes, so a direct kernel runs instead.
+    const args = [x, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.top, g.left, g.oh, g.ow, g.n, w, y, scratch];
+    rt.call('depthwise', args, g.n * g.c * g.pixels * g.taps >= MIN_PARALLEL_MACS / 4);
+    return;
+  }
   const block = forwardBlock(g);
   const chunk = imagesPerChunk(g.n, g.groups * block);
   const parallel = g.n * g.co * g.pixels * g.taps >= MIN_PARALLEL_MACS;

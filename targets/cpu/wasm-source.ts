@@ -18,6 +18,7 @@ export const KERNEL_NAMES = [
   'gemm',
   'im2col',
   'col2im',
+  'depthwise',
   'select',
   'sumInner',
   ...BINARY_KERNELS.map((op) => `binary_${op}`),
@@ -253,6 +254,65 @@ function col2imKernel(): string {
   )})`;
 }
 
+/**
+ * depthwise: y[n, c] = conv2d of x[n, c] with w[c] for convolutions with one input and one output
+ * channel per group, such as the blur. Work units are (n, c) planes. Each unit first copies its plane
+ * with zero padding into pad + u * PH * PW floats, so the tap loops need no bounds checks. With
+ * stride 1, four output pixels share each SIMD multiply-add. Both paths add the taps in the same
+ * (ky, kx) order in float32, so results do not depend on the path or thread count.
+ */
+function depthwiseKernel(): string {
+  const names = ['X', 'C', 'H', 'W', 'KH', 'KW', 'stride', 'top', 'left', 'OH', 'OW', 'N', 'Wt', 'Y', 'pad', 'tid', 'nt'];
+  const shl2 = (value: string): string => `(i32.shl ${value} ${int(2)})`;
+  const padPixel = `${set('ix', `(i32.sub ${get('px')} ${get('left')})`)}
+        (f32.store ${add(get('padBase'), shl2(add(mul(get('py'), get('PW')), get('px'))))}
+          (if (result f32) (i32.and ${get('rowInside')} (i32.lt_u ${get('ix')} ${get('W')}))
+            (then (f32.load ${add(get('plane'), shl2(add(mul(get('iy'), get('W')), get('ix'))))}))
+            (else (f32.const 0))))`;
+  const padRow = `${set('iy', `(i32.sub ${get('py')} ${get('top')})`)}
+      ${set('rowInside', `(i32.lt_u ${get('iy')} ${get('H')})`)}
+      ${set('px', int(0))}
+      ${whileBelow('px', get('PW'), padPixel)}`;
+  const vectorTap = `(local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
+            (v128.load32_splat ${add(get('wBase'), shl2(add(mul(get('ky'), get('KW')), get('kx'))))})
+            (v128.load ${add(add(get('padBase'), shl2(add(mul(add(get('oy'), get('ky')), get('PW')), get('ox')))), shl2(get('kx')))}))))`;
+  const vectorPixels = `(local.set $acc ${ZERO})
+        ${set('ky', int(0))}
+        ${whileBelow('ky', get('KH'), `${set('kx', int(0))} ${whileBelow('kx', get('KW'), vectorTap)}`)}
+        (v128.store ${add(get('out'), shl2(add(mul(get('oy'), get('OW')), get('ox'))))} (local.get $acc))`;
+  const scalarTap = `(local.set $sum (f32.add (local.get $sum) (f32.mul
+            (f32.load ${add(get('wBase'), shl2(add(mul(get('ky'), get('KW')), get('kx'))))})
+            (f32.load ${add(get('padBase'), shl2(add(mul(add(mul(get('oy'), get('stride')), get('ky')), get('PW')), add(mul(get('ox'), get('stride')), get('kx')))))}))))`;
+  const scalarPixel = `(local.set $sum (f32.const 0))
+        ${set('ky', int(0))}
+        ${whileBelow('ky', get('KH'), `${set('kx', int(0))} ${whileBelow('kx', get('KW'), scalarTap)}`)}
+        (f32.store ${add(get('out'), shl2(add(mul(get('oy'), get('OW')), get('ox'))))} (local.get $sum))`;
+  const outputRow = `${set('ox', int(0))}
+      (if (i32.eq ${get('stride')} ${int(1)}) (then
+        ${whileBelow('ox', `(i32.sub ${get('OW')} ${int(3)})`, vectorPixels, int(4))}))
+      ${whileBelow('ox', get('OW'), scalarPixel)}`;
+  return `(func (export "depthwise") ${params(names)}
+  ${locals(['start', 'end', 'u', 'c', 'PH', 'PW', 'plane', 'padBase', 'wBase', 'out', 'py', 'px', 'iy', 'ix', 'rowInside', 'oy', 'ox', 'ky', 'kx'])}
+  (local $acc v128) (local $sum f32)
+  ${set('PH', add(mul(`(i32.sub ${get('OH')} ${int(1)})`, get('stride')), get('KH')))}
+  ${set('PW', add(mul(`(i32.sub ${get('OW')} ${int(1)})`, get('stride')), get('KW')))}
+  ${shareOf(mul(get('N'), get('C')))}
+  ${set('u', get('start'))}
+  ${whileBelow(
+    'u',
+    get('end'),
+    `${set('c', `(i32.rem_u ${get('u')} ${get('C')})`)}
+    ${set('plane', add(get('X'), shl2(mul(get('u'), mul(get('H'), get('W'))))))}
+    ${set('padBase', add(get('pad'), shl2(mul(get('u'), mul(get('PH'), get('PW'))))))}
+    ${set('wBase', add(get('Wt'), shl2(mul(get('c'), mul(get('KH'), get('KW'))))))}
+    ${set('out', add(get('Y'), shl2(mul(get('u'), mul(get('OH'), get('OW'))))))}
+    ${set('py', int(0))}
+    ${whileBelow('py', get('PH'), padRow)}
+    ${set('oy', int(0))}
+    ${whileBelow('oy', get('OH'), outputRow)}`,
+  )})`;
+}
+
 /** Returns an elementwise loop over vectors [start, end) of this thread's share of n4 vectors; `body` computes $v from the loaded operands. */
 function vectorLoop(name: string, operands: readonly string[], body: string, extraParams: readonly string[] = []): string {
   const loads = operands.map((o) => set(`v${o}`, `(v128.load ${add(get(o), get('at'))})`)).join('\n');
@@ -361,6 +421,7 @@ export function kernelModuleText(): string {
     gemmKernel(),
     im2colKernel(),
     col2imKernel(),
+    depthwiseKernel(),
     SELECT,
     SUM_INNER,
     ...BINARY_KERNELS.map((op) => vectorLoop(`binary_${op}`, ['a', 'b'], binaryBody(op))),

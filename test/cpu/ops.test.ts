@@ -145,6 +145,7 @@ const convCases: ConvCase[] = [
   { name: '3x3 padding 1', x: [2, 8, 9, 9], w: [12, 8, 3, 3], attrs: { stride: 1, padding: [1, 1, 1, 1], groups: 1 } },
   { name: 'stride 2, asymmetric padding, 2 groups', x: [3, 6, 9, 8], w: [10, 3, 3, 2], attrs: { stride: 2, padding: [1, 0, 2, 1], groups: 2 } },
   { name: 'depthwise 3x3 (blur)', x: [2, 5, 7, 7], w: [5, 1, 3, 3], attrs: { stride: 1, padding: [1, 1, 1, 1], groups: 5 } },
+  { name: 'depthwise 3x3 at 32x32 on threads', x: [4, 16, 32, 32], w: [16, 1, 3, 3], attrs: { stride: 1, padding: [1, 1, 1, 1], groups: 16 } },
   { name: 'depthwise stride 2', x: [2, 4, 8, 8], w: [4, 1, 2, 2], attrs: { stride: 2, padding: [0, 0, 0, 0], groups: 4 } },
   { name: '1x1 (toRGB)', x: [3, 16, 4, 4], w: [1, 16, 1, 1], attrs: { stride: 1, padding: [0, 0, 0, 0], groups: 1 } },
   { name: '1x1 from one channel (fromRGB)', x: [2, 1, 8, 8], w: [16, 1, 1, 1], attrs: { stride: 1, padding: [0, 0, 0, 0], groups: 1 } },
@@ -222,7 +223,7 @@ describe('cpu convolutions', () => {
   });
 
   it('large conv2d on one and two threads', async () => {
-    const c = convCases[6]!;
+    const c = convCases.find((entry) => entry.name === '3x3 at 32x32 with 32 channels')!;
     const graph = convGraphs(c).forward;
     const feeds = randomFeeds(graph, 54);
     await expectContraction(graph, feeds, convTerms(c).forward, cpu1);
