@@ -29,8 +29,8 @@ export function inputFeeds(graph: Graph, offset = 0): TensorMap {
 }
 
 /** Feeds inputs and every parameter of `graph`: those of `spec` from its initializer with a fixed seed, others from ramps. */
-export function programFeeds(spec: ModelSpec, graph: Graph): TensorMap {
-  const params = initParams(spec, 5);
+export function programFeeds(spec: ModelSpec | undefined, graph: Graph): TensorMap {
+  const params = spec === undefined ? {} : initParams(spec, 5);
   const feeds = inputFeeds(graph);
   let offset = 1000;
   for (const [name, id] of graph.params()) {
