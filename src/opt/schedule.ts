@@ -1,7 +1,7 @@
 // Scheduling: turns a fusion plan into kernels in execution order, with buffers and a dispatch
 // that fits the target's limits.
 
-import { type Graph, type Node, type NodeId, numel, opGroup } from '../ir/graph.ts';
+import { type Graph, type Node, type NodeId, numel, opGroup, sameShape } from '../ir/graph.ts';
 import { remapNode } from './rewrite.ts';
 import type { BufferInfo, Dispatch, Kernel, KernelExpr, KernelKind } from '../kernel/kernel.ts';
 import { type FusionPlan, kernelMembers, rowKeyOf } from './fuse.ts';
@@ -18,7 +18,7 @@ export interface TargetLimits {
   maxWorkgroupsPerDimension: number;
 }
 
-/** WebGPU's default limits; compatibility mode allows 128 invocations per workgroup. */
+/** Returns WebGPU's default limits. Compatibility mode allows 128 invocations per workgroup. */
 export function webgpuLimits(compatibility = false): TargetLimits {
   return {
     maxStorageBuffers: 8,
@@ -34,7 +34,7 @@ export interface Schedule {
   outputs: Map<string, number>;
 }
 
-/** Builds the kernels of `plan` in topological order of their roots. */
+/** Builds the kernels of `plan` in topological order of their roots, then merges elementwise siblings. */
 export function scheduleKernels(graph: Graph, plan: FusionPlan, limits: TargetLimits): Schedule {
   const buffers: BufferInfo[] = [];
   const bufferOf = new Map<NodeId, number>();
@@ -89,7 +89,65 @@ export function scheduleKernels(graph: Graph, plan: FusionPlan, limits: TargetLi
 
   const outputs = new Map<string, number>();
   for (const [name, id] of graph.outputs) outputs.set(name, bufferOf.get(id) ?? externalBuffer(id));
-  return { kernels, buffers, outputs };
+  const merged = mergeSiblings(kernels, buffers, limits);
+  return { kernels: merged, buffers, outputs };
+}
+
+/**
+ * Merges each elementwise kernel into an earlier elementwise kernel of the same shape that reads
+ * one of the same buffers, so the shared buffer is read once and one dispatch writes both outputs.
+ * The later kernel moves up to the earlier one's place, so every buffer it reads must be written
+ * before that place, and it must not read the earlier kernel's outputs.
+ */
+function mergeSiblings(kernels: Kernel[], buffers: BufferInfo[], limits: TargetLimits): Kernel[] {
+  const producer = new Map<number, number>();
+  kernels.forEach((kernel, k) => {
+    for (const output of kernel.outputs) producer.set(output.buffer, k);
+  });
+  const mergedInto = new Array<number>(kernels.length).fill(-1);
+  for (let j = 0; j < kernels.length; j++) {
+    const later = kernels[j]!;
+    if (later.kind !== 'elementwise') continue;
+    for (let i = 0; i < j; i++) {
+      const earlier = kernels[i]!;
+      if (mergedInto[i] !== -1 || earlier.kind !== 'elementwise' || !sameShape(earlier.shape, later.shape)) continue;
+      if (!later.inputs.some((buffer) => earlier.inputs.includes(buffer))) continue;
+      // Every buffer the later kernel reads must exist at the earlier kernel's place. The producer
+      // map follows merges, so a buffer written by a merged kernel counts at its new place.
+      const ready = later.inputs.every((buffer) => (producer.get(buffer) ?? -1) < i);
+      if (!ready) continue;
+      const inputs = [...new Set([...earlier.inputs, ...later.inputs])];
+      if (inputs.length + earlier.outputs.length + later.outputs.length > limits.maxStorageBuffers) continue;
+      appendKernel(earlier, later, inputs);
+      for (const output of later.outputs) producer.set(output.buffer, i);
+      mergedInto[j] = i;
+      break;
+    }
+  }
+
+  const kept = kernels.filter((_, k) => mergedInto[k] === -1);
+  kept.forEach((kernel, k) => {
+    kernel.name = kernel.name.replace(/^k\d+_/, `k${k}_`);
+    for (const output of kernel.outputs) {
+      const source = buffers[output.buffer]!.source;
+      if (source.kind === 'kernel') source.kernel = k;
+    }
+  });
+  return kept;
+}
+
+/** Appends the expressions and outputs of `later` to `earlier`, which reads `inputs` from now on. */
+function appendKernel(earlier: Kernel, later: Kernel, inputs: number[]): void {
+  const offset = earlier.exprs.length;
+  const inputIndex = (buffer: number): number => inputs.indexOf(buffer);
+  earlier.exprs = earlier.exprs.map((expr) => (expr.kind === 'load' ? { ...expr, input: inputIndex(earlier.inputs[expr.input]!) } : expr));
+  for (const expr of later.exprs) {
+    if (expr.kind === 'load') earlier.exprs.push({ ...expr, input: inputIndex(later.inputs[expr.input]!) });
+    else earlier.exprs.push(remapNode(expr, (operand) => operand + offset));
+  }
+  earlier.inputs = inputs;
+  earlier.outputs = [...earlier.outputs, ...later.outputs.map((output) => ({ buffer: output.buffer, expr: output.expr + offset }))];
+  earlier.nodes = [...earlier.nodes, ...later.nodes];
 }
 
 function kernelKind(graph: Graph, nodes: NodeId[], plan: FusionPlan): KernelKind {

@@ -285,6 +285,30 @@ describe('scheduling and buffers', () => {
     return b.graph;
   }
 
+  it('siblings sharing an input merge', () => {
+    const b = new Builder();
+    const x = b.input('x', [2, 3]);
+    const y = b.input('y', [2, 3]);
+    b.output('sum', b.add(x, y));
+    b.output('product', b.mul(x, b.unary('exp', y)));
+    b.output('other', b.unary('neg', b.input('z', [2, 3])));
+    const program = fuse(b.graph);
+    // sum and product read x and y, so one kernel writes both; other reads only z.
+    expect(program.kernels.map((kernel) => kernel.outputs.length)).toEqual([2, 1]);
+    expect(program.kernels.map((kernel) => kernel.name)).toEqual(['k0_add', 'k1_neg']);
+    expectFusedEqualsUnfused(b.graph, program);
+  });
+
+  it('siblings stay apart over the buffer limit', () => {
+    const b = new Builder();
+    const inputs = ['a', 'b', 'c'].map((name) => b.input(name, [4]));
+    b.output('first', b.add(inputs[0]!, inputs[1]!));
+    b.output('second', b.mul(inputs[0]!, inputs[2]!));
+    // Together: three inputs and two outputs, one more than four buffers.
+    expect(fuse(b.graph, { ...webgpuLimits(), maxStorageBuffers: 4 }).kernels).toHaveLength(2);
+    expect(fuse(b.graph, { ...webgpuLimits(), maxStorageBuffers: 5 }).kernels).toHaveLength(1);
+  });
+
   it('wide kernel is split at eight buffers', () => {
     const program = fuse(wideSum());
     expect(program.kernels).toHaveLength(2);
