@@ -1,12 +1,20 @@
 // Assembles the kernel text into a WebAssembly module with binaryen, the WebAssembly project's own
 // compiler library: it parses the text format, validates it and runs its optimizer before emitting
-// the binary. The module is built once per process and shared by every runtime and worker.
+// the binary. The module is built once per process and shared by every runtime and worker. The binary
+// is also cached on disk under node_modules/.cache, keyed by a hash of the text, so later processes
+// skip the assembler.
 
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { kernelModuleText } from './wasm-source.ts';
 
 /** binaryen's optimization level for the kernels (0 to 4). */
 const OPTIMIZE_LEVEL = 2;
+
+const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/sganc-cpu', import.meta.url));
 
 let cached: Promise<WebAssembly.Module> | undefined;
 
@@ -26,8 +34,41 @@ export function assembleText(text: string, optimizeLevel = OPTIMIZE_LEVEL): Prom
   });
 }
 
-/** Returns the compiled kernel module, assembling it on the first call. */
+/** Returns the installed binaryen version, part of the cache key, or 'unknown'. */
+function binaryenVersion(): string {
+  try {
+    const manifest = fileURLToPath(new URL('../../node_modules/binaryen/package.json', import.meta.url));
+    return String((JSON.parse(readFileSync(manifest, 'utf8')) as { version?: unknown }).version);
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Returns the binary from the disk cache, or assembles and caches it. A cache that cannot be read or written is skipped. */
+async function cachedBinary(text: string): Promise<Uint8Array> {
+  const key = createHash('sha256').update(`${binaryenVersion()}\n${OPTIMIZE_LEVEL}\n${text}`).digest('hex').slice(0, 32);
+  const path = join(CACHE_DIR, `kernels-${key}.wasm`);
+  try {
+    const binary = new Uint8Array(readFileSync(path));
+    if (WebAssembly.validate(binary)) return binary;
+  } catch {
+    // Not cached yet.
+  }
+  const binary = await assembleText(text);
+  try {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    // Write then rename, so a concurrent reader never sees a partial file.
+    const temporary = `${path}.${process.pid}.tmp`;
+    writeFileSync(temporary, binary);
+    renameSync(temporary, path);
+  } catch {
+    // A read-only install still works; it assembles in every process.
+  }
+  return binary;
+}
+
+/** Returns the compiled kernel module, assembling it (or reading the disk cache) on the first call. */
 export function kernelModule(): Promise<WebAssembly.Module> {
-  cached ??= assembleText(kernelModuleText()).then((binary) => WebAssembly.compile(binary as Uint8Array<ArrayBuffer>));
+  cached ??= cachedBinary(kernelModuleText()).then((binary) => WebAssembly.compile(binary as Uint8Array<ArrayBuffer>));
   return cached;
 }

@@ -65,9 +65,13 @@ function whileBelow(variable: string, limit: string, body: string, step = int(1)
  */
 function microKernel(rows: number): string {
   const rowIds = [...Array(rows).keys()];
+
   const accs = rowIds.flatMap((i) => [`c${i}0`, `c${i}1`]);
+
   const pointers = rowIds.map((i) => `p${i}`);
+
   const setPointers = rowIds.map((i) => set(`p${i}`, add(add(get('a'), mul(get('r'), get('aR'))), mul(int(i), get('lda'))))).join('\n');
+
   const step = rowIds
     .map(
       (i) => `${set('s', `(v128.load32_splat ${get(`p${i}`)})`)}
@@ -76,11 +80,15 @@ function microKernel(rows: number): string {
       ${set(`p${i}`, add(get(`p${i}`), int(4)))}`,
     )
     .join('\n');
+
   const rowAddress = (i: number): string => add(get('c'), mul(int(i), get('ldc')));
+
   const fullStores = rowIds
     .map((i) => `(v128.store ${rowAddress(i)} ${get(`c${i}0`)}) (v128.store offset=16 ${rowAddress(i)} ${get(`c${i}1`)})`)
     .join('\n');
+
   const partialStores = rowIds.map((i) => `(call $storePartial ${rowAddress(i)} ${get(`c${i}0`)} ${get(`c${i}1`)} ${get('nv')})`).join('\n');
+
   return `(func $micro${rows} ${params(['a', 'lda', 'b', 'c', 'ldc', 'k', 'nr', 'aR', 'bR', 'nv'])}
   ${locals([...pointers, 'pb', 'stop', 'r'])} ${locals(['x0', 'x1', 's', ...accs], 'v128')}
   (if (i32.gt_s ${get('k')} ${int(0)}) (then
@@ -122,6 +130,7 @@ const STORE_PARTIAL = `(func $storePartial (param $c i32) (param $lo v128) (para
  */
 function gemmKernel(): string {
   const names = ['M', 'N', 'K', 'A', 'lda', 'B', 'C', 'ldc', 'nb1', 'aS1', 'bS1', 'cS1', 'nb2', 'aS2', 'bS2', 'cS2', 'nr', 'aR', 'bR', 'tid', 'nt'];
+
   const microCall = (rows: number): string => `(call $micro${rows}
       ${add(get('a0'), mul(get('i'), get('lda')))} ${get('lda')}
       ${add(get('b0'), mul(get('j'), get('panelBytes')))}
@@ -129,9 +138,11 @@ function gemmKernel(): string {
       ${get('K')} ${get('nr')} ${get('aR')} ${get('bR')}
       (select ${int(8)} (i32.sub ${get('N')} (i32.shl ${get('j')} ${int(3)}))
         (i32.ge_s (i32.sub ${get('N')} (i32.shl ${get('j')} ${int(3)})) ${int(8)})))`;
+
   const panelLoop = (rows: number): string =>
     `${set('j', get('j0'))}
     ${whileBelow('j', get('j1'), microCall(rows))}`;
+
   return `(func (export "gemm") ${params(names)}
   ${locals(['panels', 'units', 'total', 'start', 'end', 'u', 't', 'b1', 'b2', 'a0', 'b0', 'c0', 'j0', 'j1', 'j', 'i', 'panelBytes'])}
   ${set('panels', `(i32.shr_u ${add(get('N'), int(7))} ${int(3)})`)}
@@ -179,9 +190,11 @@ function channelUnit(): string {
 function im2colKernel(): string {
   const names = [...CONV_PARAMS, 'dst', 'blockBytes', 'fPanel', 'fLane', 'gPanel', 'gLane', 'pPad', 'tid', 'nt'];
   // $out walks the destination: gLane floats per pixel, and a jump to the next panel after 8 pixels.
+
   const advance = `${set('out', add(get('out'), get('laneStep')))}
         ${set('lane', add(get('lane'), int(1)))}
         (if (i32.eq ${get('lane')} ${int(8)}) (then ${set('lane', int(0))} ${set('out', add(get('out'), get('panelJump')))}))`;
+
   const pixel = `(f32.store ${get('out')}
           (if (result f32) (i32.and ${get('rowInside')} (i32.lt_u ${get('ix')} ${get('W')}))
             (then (f32.load ${get('src')}))
@@ -189,12 +202,14 @@ function im2colKernel(): string {
         ${set('ix', add(get('ix'), get('stride')))}
         ${set('src', add(get('src'), get('srcStep')))}
         ${advance}`;
+
   const row = `${set('iy', add(`(i32.sub ${mul(get('oy'), get('stride'))} ${get('top')})`, get('ky')))}
       ${set('rowInside', `(i32.lt_u ${get('iy')} ${get('H')})`)}
       ${set('ix', `(i32.sub ${get('kx')} ${get('left')})`)}
       ${set('src', add(add(get('plane'), `(i32.shl ${mul(get('iy'), get('W'))} ${int(2)})`), `(i32.shl ${get('ix')} ${int(2)})`))}
       ${set('ox', int(0))}
       ${whileBelow('ox', get('OW'), pixel)}`;
+
   const tap = `${set('t', add(mul(add(mul(get('c'), get('KH')), get('ky')), get('KW')), get('kx')))}
     ${set('out', add(get('block'), `(i32.shl ${add(mul(`(i32.shr_u ${get('t')} ${int(3)})`, get('fPanel')), mul(`(i32.and ${get('t')} ${int(7)})`, get('fLane')))} ${int(2)})`))}
     ${set('lane', int(0))}
@@ -202,6 +217,7 @@ function im2colKernel(): string {
     ${whileBelow('oy', get('OH'), row)}
     ${set('p', mul(get('OH'), get('OW')))}
     ${whileBelow('p', get('pPad'), `(f32.store ${get('out')} (f32.const 0)) ${advance}`)}`;
+
   return `(func (export "im2col") ${params(names)}
   ${locals(['start', 'end', 'u', 'n', 'g', 'c', 'ng', 'plane', 'block', 'ky', 'kx', 't', 'out', 'lane', 'laneStep', 'panelJump', 'srcStep', 'src', 'p', 'oy', 'ox', 'iy', 'ix', 'rowInside'])}
   ${set('laneStep', `(i32.shl ${get('gLane')} ${int(2)})`)}
@@ -263,34 +279,43 @@ function col2imKernel(): string {
  */
 function depthwiseKernel(): string {
   const names = ['X', 'C', 'H', 'W', 'KH', 'KW', 'stride', 'top', 'left', 'OH', 'OW', 'N', 'Wt', 'Y', 'pad', 'tid', 'nt'];
+
   const shl2 = (value: string): string => `(i32.shl ${value} ${int(2)})`;
+
   const padPixel = `${set('ix', `(i32.sub ${get('px')} ${get('left')})`)}
         (f32.store ${add(get('padBase'), shl2(add(mul(get('py'), get('PW')), get('px'))))}
           (if (result f32) (i32.and ${get('rowInside')} (i32.lt_u ${get('ix')} ${get('W')}))
             (then (f32.load ${add(get('plane'), shl2(add(mul(get('iy'), get('W')), get('ix'))))}))
             (else (f32.const 0))))`;
+
   const padRow = `${set('iy', `(i32.sub ${get('py')} ${get('top')})`)}
       ${set('rowInside', `(i32.lt_u ${get('iy')} ${get('H')})`)}
       ${set('px', int(0))}
       ${whileBelow('px', get('PW'), padPixel)}`;
+
   const vectorTap = `(local.set $acc (f32x4.add (local.get $acc) (f32x4.mul
             (v128.load32_splat ${add(get('wBase'), shl2(add(mul(get('ky'), get('KW')), get('kx'))))})
             (v128.load ${add(add(get('padBase'), shl2(add(mul(add(get('oy'), get('ky')), get('PW')), get('ox')))), shl2(get('kx')))}))))`;
+
   const vectorPixels = `(local.set $acc ${ZERO})
         ${set('ky', int(0))}
         ${whileBelow('ky', get('KH'), `${set('kx', int(0))} ${whileBelow('kx', get('KW'), vectorTap)}`)}
         (v128.store ${add(get('out'), shl2(add(mul(get('oy'), get('OW')), get('ox'))))} (local.get $acc))`;
+
   const scalarTap = `(local.set $sum (f32.add (local.get $sum) (f32.mul
             (f32.load ${add(get('wBase'), shl2(add(mul(get('ky'), get('KW')), get('kx'))))})
             (f32.load ${add(get('padBase'), shl2(add(mul(add(mul(get('oy'), get('stride')), get('ky')), get('PW')), add(mul(get('ox'), get('stride')), get('kx')))))}))))`;
+
   const scalarPixel = `(local.set $sum (f32.const 0))
         ${set('ky', int(0))}
         ${whileBelow('ky', get('KH'), `${set('kx', int(0))} ${whileBelow('kx', get('KW'), scalarTap)}`)}
         (f32.store ${add(get('out'), shl2(add(mul(get('oy'), get('OW')), get('ox'))))} (local.get $sum))`;
+
   const outputRow = `${set('ox', int(0))}
       (if (i32.eq ${get('stride')} ${int(1)}) (then
         ${whileBelow('ox', `(i32.sub ${get('OW')} ${int(3)})`, vectorPixels, int(4))}))
       ${whileBelow('ox', get('OW'), scalarPixel)}`;
+
   return `(func (export "depthwise") ${params(names)}
   ${locals(['start', 'end', 'u', 'c', 'PH', 'PW', 'plane', 'padBase', 'wBase', 'out', 'py', 'px', 'iy', 'ix', 'rowInside', 'oy', 'ox', 'ky', 'kx'])}
   (local $acc v128) (local $sum f32)
