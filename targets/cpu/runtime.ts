@@ -80,6 +80,10 @@ export class CpuRuntime {
       worker.on('error', (error: Error) => {
         this.workerError = `a cpu worker thread failed: ${error.message}`;
       });
+      worker.on('exit', (code) => {
+        // Reported by the start loop below when a worker exits before it is ready.
+        this.workerError ??= `a cpu worker thread exited with code ${code}`;
+      });
       worker.unref();
       this.workers.push(worker);
     }
@@ -127,6 +131,7 @@ export class CpuRuntime {
       return;
     }
     if (args.length > MAX_ARGS) throw new Error(`internal error: cpu kernel '${name}' takes more than ${MAX_ARGS} arguments`);
+    if (this.workerError !== undefined) throw new Error(`cpu target: ${this.workerError}; set --threads 1 to run without workers`);
     const control = this.control;
     control[KERNEL] = index;
     control[ARG_COUNT] = args.length;
@@ -138,6 +143,8 @@ export class CpuRuntime {
 
     kernel(...args, 0, this.threads);
 
+    // NOTE: a worker that dies inside a kernel (not a thrown error, which it counts) is noticed only
+    // by this timeout, because its 'exit' event cannot run while this thread blocks.
     const workers = this.workers.length;
     for (;;) {
       const done = Atomics.load(control, DONE);
