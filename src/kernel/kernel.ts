@@ -92,15 +92,6 @@ export interface FusedProgram {
   liveBytes: number;
 }
 
-/** Counts the expressions of a kernel that do arithmetic (not loads, constants or movements). */
-export function arithmeticCount(kernel: Kernel): number {
-  return kernel.exprs.filter((e) => e.kind !== 'load' && e.kind !== 'fill' && !isMovementKind(e.kind)).length;
-}
-
-export function isMovementKind(kind: KernelExpr['kind']): boolean {
-  return kind === 'reshape' || kind === 'permute' || kind === 'broadcast' || kind === 'pad' || kind === 'slice' || kind === 'flip';
-}
-
 /** Formats a kernel's header line: name, kind, shape, buffers read and written, dispatch. */
 export function formatKernelHeader(kernel: Kernel): string {
   const { workgroupSize, workgroups } = kernel.dispatch;

@@ -51,13 +51,3 @@ export function rebuild(graph: Graph, rewrite: (node: Node, out: Graph, oldId: N
   for (const [name, id] of graph.outputs) out.setOutput(name, map[id]!);
   return out;
 }
-
-/** Returns, per node, the number of distinct consumer nodes plus one per output name that names it. */
-export function useCounts(graph: Graph, operandsOf: (node: Node) => NodeId[]): number[] {
-  const counts = new Array<number>(graph.nodes.length).fill(0);
-  graph.nodes.forEach((node) => {
-    for (const operand of new Set(operandsOf(node))) counts[operand]!++;
-  });
-  for (const id of graph.outputs.values()) counts[id]!++;
-  return counts;
-}
