@@ -20,7 +20,7 @@ export interface LoadExpr {
 export type KernelExpr = LoadExpr | Node;
 
 /**
- * How a code generator lays out the kernel:
+ * The layout a code generator gives the kernel:
  * - elementwise: one invocation per output element.
  * - reduce: one invocation per output element, each looping over its reduced range.
  * - row: one workgroup per row, an index of the leading, unreduced axes. Every reduction in the

@@ -42,7 +42,7 @@ const RANDN_COST = 8;
 /** Rounds of stale-root removal; a later round finds few more (1 to 3 kernels per fashion-32 program). */
 const UNROOT_PASSES = 3;
 
-/** The fewest storage buffers per kernel that fusion supports. */
+/** The minimum number of storage buffers per kernel that fusion supports. */
 export const MIN_STORAGE_BUFFERS = 4;
 
 export interface FusionLimits {
