@@ -441,6 +441,8 @@ export function kernelModuleText(): string {
     '(module',
     '(import "env" "memory" (memory 1 32768 shared))',
     STORE_PARTIAL,
+    // 4 rows keep 8 accumulators, 2 panel vectors and a splat in 11 of x64's 16 SIMD registers. With
+    // 5 or 6 rows, V8 spilled registers and the gemm ran 1.4x to 1.6x slower (bench/cpu-ops.ts shapes).
     microKernel(4),
     microKernel(1),
     gemmKernel(),
