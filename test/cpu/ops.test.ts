@@ -108,7 +108,7 @@ describe('cpu leaf and movement nodes', () => {
 
 describe('cpu reductions', () => {
   it('sum over trailing axes is within relative 2^-23', async () => {
-    for (const [shape, axes] of [[[4, 6, 9], [1, 2]], [[5, 1031], [1]], [[7, 3], [1]]] as const) {
+    for (const [shape, axes] of [[[4, 6, 9], [1, 2]], [[5, 1031], [1]], [[7, 3], [1]], [[64, 64, 64], [1, 2]]] as const) {
       const graph = buildGraph({ x: shape }, (b, x) => b.sum(x.x!, axes, true));
       await expectWithin(graph, randomFeeds(graph, 31), (expected) => 2 ** -23 * Math.abs(expected));
     }
@@ -126,6 +126,7 @@ describe('cpu matmul', () => {
     [[3, 4, 9], [3, 9, 8]],
     [[16, 128], [128, 128]],
     [[1, 1], [1, 1]],
+    [[2, 96, 256], [2, 256, 160]],
   ] as const) {
     it(`matmul ${a.join('x')} by ${b.join('x')} is within the dot-product bound`, async () => {
       const graph = buildGraph({ a, b }, (builder, x) => builder.matmul(x.a!, x.b!));
