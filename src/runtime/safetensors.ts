@@ -30,7 +30,7 @@ const HOST_IS_LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 /** Encodes tensors as float32 safetensors, sorted by name, with an optional metadata string map. */
 export function encodeSafetensors(tensors: TensorMap, metadata?: Record<string, string>): Uint8Array {
   const names = Object.keys(tensors).sort();
-  const header: Record<string, unknown> = {};
+  const header = Object.create(null) as Record<string, unknown>;
   if (metadata !== undefined && Object.keys(metadata).length > 0) {
     for (const [key, value] of Object.entries(metadata)) {
       if (typeof value !== 'string') {
@@ -105,8 +105,9 @@ export function decodeSafetensors(
   }
 
   const dataLength = bytes.length - headerEnd;
-  const tensors: TensorMap = {};
-  let metadata: Record<string, string> = {};
+  // Null-prototype maps keep a tensor named `__proto__` an ordinary entry.
+  const tensors: TensorMap = Object.create(null) as TensorMap;
+  let metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, entry] of Object.entries(header as Record<string, unknown>)) {
     if (key === METADATA_KEY) {
       metadata = parseMetadata(entry, fail);
@@ -181,7 +182,7 @@ function parseMetadata(entry: unknown, fail: (message: string) => never): Record
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
     fail(`invalid header: ${METADATA_KEY} must be an object of strings`);
   }
-  const metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
     if (typeof value !== 'string') fail(`invalid header: ${METADATA_KEY} value for '${key}' is not a string`);
     metadata[key] = value as string;

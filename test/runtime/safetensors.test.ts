@@ -173,6 +173,17 @@ describe('safetensors', () => {
   });
 });
 
+describe('safetensors names', () => {
+  it('keeps a tensor named __proto__', () => {
+    const tensors = JSON.parse('{"__proto__": {"shape": [2], "data": [1, 2]}}') as Record<string, { shape: number[]; data: number[] }>;
+    const map = { __proto__: null, ...Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, tensor(v.shape, v.data)])) };
+    const decoded = decodeSafetensors(encodeSafetensors(map, JSON.parse('{"__proto__": "m"}') as Record<string, string>));
+    expect(Object.keys(decoded.tensors)).toEqual(['__proto__']);
+    expect(Array.from(decoded.tensors['__proto__']!.data)).toEqual([1, 2]);
+    expect(decoded.metadata['__proto__']).toBe('m');
+  });
+});
+
 describe('safetensors properties', () => {
   it('round trips any float32 tensors', () => {
     const shapeArbitrary = fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 });
