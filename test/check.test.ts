@@ -163,9 +163,9 @@ describe('layer order', () => {
     const stage = spec.synthesis.stages[0]!;
     expect(kinds(stage.layers)).toEqual(['noise', 'bias', 'lrelu', 'adain', 'conv', 'noise', 'bias', 'lrelu', 'adain']);
     const conv = stage.layers[4]!;
-    expect(conv).toEqual({ kind: 'conv', name: 'synthesis.b4.conv0', in: 64, out: 64, kernel: 3, weight: 'synthesis.b4.conv0.weight' });
-    expect(stage.layers[1]).toEqual({ kind: 'bias', name: 'synthesis.b4.const.bias', channels: 64, param: 'synthesis.b4.const.bias' });
-    expect(stage.layers[0]).toMatchObject({ kind: 'noise', name: 'synthesis.b4.noise0', channels: 64, strength: 'synthesis.b4.noise0.strength' });
+    expect(conv).toEqual({ kind: 'conv', name: 'synthesis.b4.conv0', in: 32, out: 32, kernel: 3, weight: 'synthesis.b4.conv0.weight' });
+    expect(stage.layers[1]).toEqual({ kind: 'bias', name: 'synthesis.b4.const.bias', channels: 32, param: 'synthesis.b4.const.bias' });
+    expect(stage.layers[0]).toMatchObject({ kind: 'noise', name: 'synthesis.b4.noise0', channels: 32, strength: 'synthesis.b4.noise0.strength' });
   });
 
   it('synthesis stage 16 upsamples, convolves and blurs', () => {
@@ -173,7 +173,7 @@ describe('layer order', () => {
     expect(stage.res).toBe(16);
     expect(kinds(stage.layers)).toEqual(['upsample', 'conv', 'blur', 'noise', 'bias', 'lrelu', 'adain', 'conv', 'noise', 'bias', 'lrelu', 'adain']);
     expect(stage.layers[0]).toEqual({ kind: 'upsample', mode: 'nearest' });
-    expect(stage.layers[1]).toMatchObject({ in: 64, out: 32 });
+    expect(stage.layers[1]).toMatchObject({ in: 32, out: 32 });
     expect(stage.layers[2]).toEqual({ kind: 'blur', kernel: [1, 2, 1] });
     expect(stage.layers[6]).toMatchObject({ kind: 'adain', channels: 32, styleIndex: 4, eps: 1e-8 });
     expect(stage.torgb).toEqual([
@@ -198,24 +198,24 @@ describe('layer order', () => {
     expect(head.res).toBe(4);
     expect(kinds(head.layers)).toEqual(['mbstd', 'conv', 'lrelu', 'flatten', 'dense', 'lrelu', 'dense']);
     expect(head.layers[0]).toEqual({ kind: 'mbstd', group: 4, features: 1 });
-    expect(head.layers[1]).toMatchObject({ in: 65, out: 64 });
-    expect(head.layers[4]).toMatchObject({ in: 64 * 16, out: 64 });
+    expect(head.layers[1]).toMatchObject({ in: 33, out: 32 });
+    expect(head.layers[4]).toMatchObject({ in: 32 * 16, out: 64 });
     expect(head.layers[6]).toMatchObject({ in: 64, out: 1, bias: 'discriminator.b4.dense1.bias' });
   });
 
   it('fashion-32 counts match the formulas', () => {
     expect(count(spec, 'mapping')).toBe(mappingCount(64, 64, 4));
-    expect(count(spec, 'synthesis')).toBe(synthesisCount([64, 64, 32, 16], 64, 1));
-    expect(count(spec, 'discriminator')).toBe(discriminatorCount([64, 64, 32, 16], 1, 64, 1));
+    expect(count(spec, 'synthesis')).toBe(synthesisCount([32, 32, 32, 16], 64, 1));
+    expect(count(spec, 'discriminator')).toBe(discriminatorCount([32, 32, 32, 16], 1, 64, 1));
     expect(spec.styleLayers).toHaveLength(8);
   });
 
   it('fashion-32 recipe', () => {
     expect(spec.train).toMatchObject({
       r1Gamma: 1,
-      lr: { base: 0.002, perRes: {} },
-      batch: { base: 32, perRes: { 8: 32, 16: 32, 32: 32 } },
-      grow: { startRes: 8, stableKimg: 4, fadeKimg: 4 },
+      lr: { base: 0.002, perRes: { 32: 0.001 } },
+      batch: { base: 16, perRes: { 8: 16, 16: 16, 32: 16 } },
+      grow: { startRes: 8, stableKimg: 16, fadeKimg: 8 },
       emaKimg: 1,
       mirror: false,
     });

@@ -30,7 +30,7 @@ describe('sganc init', () => {
     expect(readFileSync(a).equals(readFileSync(c))).toBe(false);
     const { tensors, metadata } = readSafetensors(a);
     expect(metadata).toMatchObject({ model: 'fashion32', seed: '5' });
-    expect(tensors['synthesis.const']!.shape).toEqual([64, 4, 4]);
+    expect(tensors['synthesis.const']!.shape).toEqual([32, 4, 4]);
     expect(Object.keys(tensors)).toContain('discriminator.b4.dense1.weight');
   });
 
