@@ -24,11 +24,22 @@ export function compilerVersion(): string {
 
 /**
  * Returns the hash that names a compiled model: SHA-256 (first 16 hex digits) of the model text,
- * the compiler version and the target name.
- * NOTE: imported stdlib files are not hashed; a changed stdlib is covered only by a version bump.
+ * the checked model, the compiler version and the target name. The checked model covers what
+ * imported stdlib blocks contribute; its `file` field is left out, so the same model reached by
+ * another path keeps its hash and its runs stay resumable.
  */
-export function modelHash(modelText: string, version: string, target: string): string {
-  return createHash('sha256').update(modelText).update('\0').update(version).update('\0').update(target).digest('hex').slice(0, 16);
+export function modelHash(modelText: string, spec: ModelSpec, version: string, target: string): string {
+  const checked = JSON.stringify({ ...spec, file: '' });
+  return createHash('sha256')
+    .update(modelText)
+    .update('\0')
+    .update(checked)
+    .update('\0')
+    .update(version)
+    .update('\0')
+    .update(target)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** One program of the manifest. */
@@ -75,7 +86,7 @@ export function compileModel(request: CompileRequest): CompileResult {
   const { spec, modelText, target } = request;
   const outDir = resolve(request.outDir);
   const version = compilerVersion();
-  const hash = modelHash(modelText, version, target);
+  const hash = modelHash(modelText, spec, version, target);
   mkdirSync(outDir, { recursive: true });
 
   const info = {

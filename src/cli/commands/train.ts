@@ -65,7 +65,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
  * compile of the same model text, compiler version and target.
  */
 export function compileCached(spec: ModelSpec, modelText: string, target: string, modelFile: string): string {
-  const hash = modelHash(modelText, compilerVersion(), target);
+  const hash = modelHash(modelText, spec, compilerVersion(), target);
   const dir = resolve(CACHE_DIR, hash);
   const complete = ['train.ts', 'generate.ts', 'model.json', 'model.sgan', 'manifest.json', 'package.json'].every((name) =>
     existsSync(join(dir, name)),
