@@ -17,5 +17,10 @@ export const commands: Command[] = [
   { name: 'init', summary: 'write freshly initialised parameters to a safetensors file', load: () => import('./init.ts').then((m) => m.initCommand) },
   { name: 'compile', summary: 'write the generated trainer and sampler of a model', load: () => import('./compile.ts').then((m) => m.compileCommand) },
   { name: 'train', summary: 'train a model on images, with checkpoints and sample grids', load: () => import('./train.ts').then((m) => m.trainCommand) },
+  { name: 'generate', summary: 'write generated images from a checkpoint', load: () => import('./generate.ts').then((m) => m.generateCommand) },
+  { name: 'mix', summary: 'write the style-mixing grid of a checkpoint', load: () => import('./mix.ts').then((m) => m.mixCommand) },
+  { name: 'noise', summary: 'show how per-pixel noise changes one generated image', load: () => import('./noise.ts').then((m) => m.noiseCommand) },
+  { name: 'interp', summary: 'write an animated GIF interpolating between two seeds', load: () => import('./interp.ts').then((m) => m.interpCommand) },
+  { name: 'truncation', summary: 'write a grid of seeds at several truncation psi values', load: () => import('./truncation.ts').then((m) => m.truncationCommand) },
   { name: 'eval', summary: 'run one network at one stage on given inputs', load: () => import('./eval.ts').then((m) => m.evalCommand) },
 ];

@@ -185,8 +185,8 @@ function checkpointFromArgs(run: string | undefined, file: string | undefined): 
   return latest;
 }
 
-/** Parses "0-15", "3,7,11" or a mix such as "0-3,9" into a list of seeds. */
-export function parseSeeds(text: string): number[] {
+/** Parses "0-15", "3,7,11" or a mix such as "0-3,9" into a list of seeds; `flag` names the option in errors. */
+export function parseSeeds(text: string, flag = '--seeds'): number[] {
   const seeds: number[] = [];
   for (const part of text.split(',')) {
     const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(part);
@@ -194,15 +194,15 @@ export function parseSeeds(text: string): number[] {
     if (range !== null) {
       const first = Number(range[1]);
       const last = Number(range[2]);
-      if (last < first) throw new UsageError(`--seeds: range '${part}' ends before it starts`);
+      if (last < first) throw new UsageError(`${flag}: range '${part}' ends before it starts`);
       for (let s = first; s <= last; s++) seeds.push(s);
     } else if (single !== null) {
       seeds.push(Number(single[1]));
     } else {
-      throw new UsageError(`--seeds: invalid entry '${part}'; expected N or N-M`);
+      throw new UsageError(`${flag}: invalid entry '${part}'; expected N or N-M`);
     }
   }
-  if (seeds.length === 0 || seeds.length > 1024) throw new UsageError(`--seeds: expected 1 to 1024 seeds, got ${seeds.length}`);
+  if (seeds.length === 0 || seeds.length > 1024) throw new UsageError(`${flag}: expected 1 to 1024 seeds, got ${seeds.length}`);
   return seeds;
 }
 
