@@ -22,5 +22,6 @@ export const commands: Command[] = [
   { name: 'noise', summary: 'show how per-pixel noise changes one generated image', load: () => import('./noise.ts').then((m) => m.noiseCommand) },
   { name: 'interp', summary: 'write an animated GIF interpolating between two seeds', load: () => import('./interp.ts').then((m) => m.interpCommand) },
   { name: 'truncation', summary: 'write a grid of seeds at several truncation psi values', load: () => import('./truncation.ts').then((m) => m.truncationCommand) },
+  { name: 'metrics', summary: 'print a Frechet distance between real and generated images', load: () => import('./metrics.ts').then((m) => m.metricsCommand) },
   { name: 'eval', summary: 'run one network at one stage on given inputs', load: () => import('./eval.ts').then((m) => m.evalCommand) },
 ];
