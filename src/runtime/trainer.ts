@@ -144,6 +144,14 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     ? startFresh(spec, recipe, options, input.modelHash)
     : resumeFrom(resumeDir, spec, recipe, input.modelHash);
 
+  if (state.images > 0 && state.images >= options.kimg * 1000) {
+    // Checked before anything in the run directory changes, so the log keeps its later records.
+    throw new UsageError(
+      `the run in ${runDir} is already at kimg ${(state.images / 1000).toFixed(3)}; ` +
+        `give a larger --kimg to train longer`,
+    );
+  }
+
   const dataset = await loadDataset(options.data, {
     channels: spec.imageChannels,
     resolution: spec.resolution,

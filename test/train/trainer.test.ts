@@ -99,6 +99,14 @@ describe('resume', () => {
     const request = input({ resume: dir, kimg: 0.008, seed: 9 }, { given: new Set(['seed']) });
     await expect(train(request)).rejects.toThrow(/--seed 9 differs/);
   });
+
+  it('rejects a --kimg already reached', async () => {
+    const dir = tempDir('reached');
+    await train(input({ out: dir, kimg: 0.008, tickKimg: 0.004 }));
+    const logBefore = readFileSync(join(dir, 'log.jsonl'), 'utf8');
+    await expect(train(input({ resume: dir, kimg: 0.004 }))).rejects.toThrow(/already at kimg 0\.008; give a larger --kimg/);
+    expect(readFileSync(join(dir, 'log.jsonl'), 'utf8')).toBe(logBefore);
+  });
 });
 
 describe('fresh run', () => {
