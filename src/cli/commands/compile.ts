@@ -17,8 +17,8 @@ primitive op counts, fused kernel counts and peak buffer bytes) and package.json
 with: npx tsx DIR/train.ts --help.
 
 Options:
-  --target NAME   target of the programs: auto (default, the fastest available) or ref;
-                  cpu, wgsl and webgl are not available yet
+  --target NAME   target of the programs: auto (default, the fastest available: cpu), cpu
+                  or ref; wgsl and webgl are not available yet
   --out DIR       output folder (default out/<model name>)
   --report        print the manifest's programs as a table
   -h, --help      print this help
