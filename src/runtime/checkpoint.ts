@@ -3,7 +3,7 @@
 // average of w is `w_avg`, and the Adam moments of G and D are `G.<adam name>` and `D.<adam name>`.
 // The rest of the state is JSON in the file's metadata under `sganc.state`.
 
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { readSafetensors, writeSafetensors } from './safetensors.ts';
@@ -152,6 +152,22 @@ function parseState(path: string, text: string): TrainingState {
 }
 
 /** Returns the path of the checkpoint with the most images in `runDir`, or undefined when there is none. */
+/**
+ * Deletes all but the `keep` newest checkpoints of a run directory (by kimg in the file name);
+ * `keep` 0 deletes nothing. Returns the deleted paths.
+ */
+export function pruneCheckpoints(runDir: string, keep: number): string[] {
+  if (keep <= 0) return [];
+  const found = readdirSync(runDir)
+    .map((name) => ({ name, match: /^checkpoint-(\d+(?:\.\d+)?)\.safetensors$/.exec(name) }))
+    .filter((entry) => entry.match !== null)
+    .map((entry) => ({ name: entry.name, kimg: Number(entry.match![1]) }))
+    .sort((a, b) => b.kimg - a.kimg);
+  const deleted = found.slice(keep).map((entry) => join(runDir, entry.name));
+  for (const path of deleted) rmSync(path, { force: true });
+  return deleted;
+}
+
 export function findLatestCheckpoint(runDir: string): string | undefined {
   let entries: string[];
   try {

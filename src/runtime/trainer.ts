@@ -7,14 +7,14 @@
 import { basename, join, resolve } from 'node:path';
 
 import type { ModelSpec, TrainRecipe } from '../model/spec.ts';
-import { findLatestCheckpoint, type TrainingState } from './checkpoint.ts';
+import { findLatestCheckpoint, pruneCheckpoints, type TrainingState } from './checkpoint.ts';
 import { loadDataset, type ImageDataset } from './data.ts';
 import { Rng } from './rng.ts';
 import { emaBeta, learningRate, minibatchSize, mixingLayers, phaseAt, type Phase } from './schedule.ts';
 import { formatStatusLine, ProgressBar, residentBytes, statusHeader } from './status.ts';
 import type { Target } from './target.ts';
 import { scalarTensor, tensor, type Tensor, type TensorMap } from './tensor.ts';
-import { type TrainOptions, UsageError } from './train/options.ts';
+import { DEFAULT_KEEP_CHECKPOINTS, type TrainOptions, UsageError } from './train/options.ts';
 import { feedsFor, ProgramCache } from './train/programs.ts';
 import {
   appendLog,
@@ -240,6 +240,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       if (finalTick || state.tick % options.snapshotTicks === 0) {
         lastFakes = await writeFakesGrid(runDir, spec, programs, weights, state, phase);
         lastCheckpoint = writeCheckpoint(runDir, weights, state);
+        pruneCheckpoints(runDir, options.keepCheckpoints ?? DEFAULT_KEEP_CHECKPOINTS);
       }
     }
     if (stopRequest.requested) outcome = 'interrupted';

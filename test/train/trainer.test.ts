@@ -109,6 +109,15 @@ describe('resume', () => {
   });
 });
 
+describe('checkpoints', () => {
+  it('keeps only the newest ones', async () => {
+    const dir = tempDir('keep');
+    await train(input({ out: dir, kimg: 0.016, tickKimg: 0.004, keepCheckpoints: 2 }));
+    const names = readdirSync(dir).filter((name) => name.startsWith('checkpoint-')).sort();
+    expect(names).toEqual(['checkpoint-000000.012.safetensors', 'checkpoint-000000.016.safetensors']);
+  });
+});
+
 describe('fresh run', () => {
   it('rejects a folder with checkpoints', async () => {
     const dir = tempDir('reuse');

@@ -23,6 +23,8 @@ export interface TrainOptions {
   resume: string | undefined;
   seed: number;
   snapshotTicks: number;
+  /** Newest checkpoints kept in the run directory; 0 keeps all. Undefined means DEFAULT_KEEP_CHECKPOINTS. */
+  keepCheckpoints?: number;
 }
 
 /** The options that must stay the same when a run is resumed, because they change its results. */
@@ -30,6 +32,9 @@ export const RUN_DEFINING_OPTIONS = ['data', 'pad', 'upscale', 'seed'] as const;
 
 /** Kimg per tick when `--tick-kimg` is not given; see docs/benchmarks.md for what that costs in time. */
 export const DEFAULT_TICK_KIMG = 0.5;
+
+/** Checkpoints kept when `--keep-checkpoints` is not given; older ones are deleted as new ones land. */
+export const DEFAULT_KEEP_CHECKPOINTS = 5;
 
 /** Bad command-line input; the CLI prints the message and exits with status 2. */
 export class UsageError extends Error {
@@ -53,6 +58,8 @@ export const TRAIN_OPTIONS_HELP = `Options:
   --tick-kimg N         thousands of images per tick; each tick prints a status line and
                         writes the fakes grid and loss plot (default ${DEFAULT_TICK_KIMG})
   --snapshot-ticks N    write a checkpoint every N ticks (default 1); one is always written at the end
+  --keep-checkpoints N  keep the N newest checkpoints and delete older ones (default
+                        ${DEFAULT_KEEP_CHECKPOINTS}); 0 keeps all
   --out DIR             run directory (default runs/<model name>)
   --resume DIR          continue the run in DIR from its newest checkpoint
   --seed N              seed of every random draw of the run, an integer (default 0)
@@ -89,6 +96,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
         kimg: { type: 'string' },
         'tick-kimg': { type: 'string' },
         'snapshot-ticks': { type: 'string' },
+        'keep-checkpoints': { type: 'string' },
         out: { type: 'string' },
         resume: { type: 'string' },
         seed: { type: 'string' },
@@ -111,6 +119,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
   mark('kimg', values.kimg !== undefined);
   mark('tickKimg', values['tick-kimg'] !== undefined);
   mark('snapshotTicks', values['snapshot-ticks'] !== undefined);
+  mark('keepCheckpoints', values['keep-checkpoints'] !== undefined);
   mark('out', values.out !== undefined);
   mark('resume', values.resume !== undefined);
   mark('seed', values.seed !== undefined);
@@ -128,6 +137,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
     resume: values.resume,
     seed: parseInteger('--seed', values.seed, 0) ?? 0,
     snapshotTicks: parseInteger('--snapshot-ticks', values['snapshot-ticks'], 1) ?? 1,
+    keepCheckpoints: parseInteger('--keep-checkpoints', values['keep-checkpoints'], 0) ?? DEFAULT_KEEP_CHECKPOINTS,
   };
   const positionalIndices = parsed.tokens.filter((token) => token.kind === 'positional').map((token) => token.index);
   return { options, given, positionals: parsed.positionals, positionalIndices, help: values.help ?? false };
