@@ -1,5 +1,6 @@
-// The sampling commands (generate, mix, noise, interp, truncation): option parsing shared by all five
-// and one function per figure. Each runs the compiled generator of a checkpoint on hand-built inputs.
+// The sampling commands (generate, mix, noise, interp, truncation, metrics): option parsing shared by
+// all six and one function per command. Each runs the compiled generator of a checkpoint on
+// hand-built inputs.
 
 import { parseArgs } from 'node:util';
 
@@ -225,7 +226,7 @@ export function runGenerate(argv: readonly string[], hooks: CompileHooks, help: 
 }
 
 /**
- * `mix`: the style-mixing figure. Row 0 holds the column sources after an empty corner, column 0 the
+ * `mix`: the style-mixing figure. Row 0 shows the column sources after an empty corner, column 0 the
  * row sources. Cell (r, c) is row r's image with the style layers of --styles taken from column c's w.
  */
 export function runMix(argv: readonly string[], hooks: CompileHooks, help: string): Promise<number> {

@@ -27,7 +27,8 @@ export function meanAndCovariance(features: Float32Array, count: number, dim: nu
 
 /**
  * Returns the eigenvalues and eigenvectors (columns of `vectors`) of a symmetric matrix by cyclic
- * Jacobi rotations. It stops when the squared off-diagonal sum is below 1e-30, or after 100 sweeps.
+ * Jacobi rotations. It stops when the squared off-diagonal sum is below 1e-28 times the squared
+ * diagonal sum (float64 rounding), or after 100 sweeps.
  */
 export function symmetricEigen(matrix: Float64Array, dim: number): { values: Float64Array; vectors: Float64Array } {
   const a = new Float64Array(matrix);
@@ -36,7 +37,9 @@ export function symmetricEigen(matrix: Float64Array, dim: number): { values: Flo
   for (let sweep = 0; sweep < 100; sweep++) {
     let offDiagonal = 0;
     for (let p = 0; p < dim; p++) for (let q = p + 1; q < dim; q++) offDiagonal += a[p * dim + q]! ** 2;
-    if (offDiagonal < 1e-30) break;
+    let diagonal = 0;
+    for (let p = 0; p < dim; p++) diagonal += a[p * dim + p]! ** 2;
+    if (offDiagonal <= 1e-28 * diagonal || offDiagonal < 1e-300) break;
     for (let p = 0; p < dim; p++) {
       for (let q = p + 1; q < dim; q++) {
         const apq = a[p * dim + q]!;

@@ -1,6 +1,6 @@
-// Opens a run directory or checkpoint for sampling: checks the run's model copy, compiles it into the
-// cache like `sganc train`, imports the generated generate.ts for the compiled model, loads the
-// checkpoint's EMA weights and runs generator programs on batches of hand-built inputs.
+// Opens a run directory or checkpoint for sampling. It checks the run's model copy, compiles it into
+// the cache like `sganc train` and imports the generated generate.ts for the compiled recipe. Then it
+// loads the checkpoint's EMA weights and runs generator programs on batches of hand-built inputs.
 
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,10 +20,10 @@ import { MODEL_COPY_NAME } from '../train/run-dir.ts';
 import { generatorParamNames } from '../train/semantics.ts';
 import { concreteTargetName, loadTarget } from '../train/targets.ts';
 
-/** How the per-pixel noise of the synthesis network is fed. */
+/** Source of the per-pixel noise of the synthesis network. */
 export type NoiseChoice = 'random' | 'const' | 'none';
 
-/** Where a sampling command reads from and what it runs on. */
+/** Checkpoint, model and target of a sampling command. */
 export interface SessionOptions {
   /** A run directory (its newest checkpoint) or a checkpoint file. */
   source: string;
@@ -38,7 +38,7 @@ export interface SessionOptions {
   readText: (path: string) => string;
 }
 
-/** One batch of generator inputs. `noise` holds one tensor per noise layer ([N, 1, H, W]) or is absent for no noise. */
+/** One batch of generator inputs. `noise` has one tensor [N, 1, H, W] per noise layer, or is absent for no noise. */
 export interface GeneratorBatch {
   z1: Tensor;
   z2?: Tensor;
@@ -117,7 +117,7 @@ export class SamplingSession {
   }
 }
 
-/** The entry point every generated generate.ts exports besides `main`. */
+/** The export of a generated generate.ts that sampling reads: the compiled model and its recipe. */
 interface GeneratedSampler {
   compiled: CompiledModel;
 }
