@@ -64,6 +64,13 @@ describe('sganc eval', () => {
     expect(run.stderr).toContain(`${inputs}: input tensor 'z' has shape [2, 63], expected [2, 64]`);
   });
 
+  it('rejects a missing --stage with exit 2', () => {
+    writeSafetensors(inputs, { x: ramp([2, 1, 8, 8]) });
+    const run = sganc('eval', model, '--network', 'discriminator', '--params', params, '--inputs', inputs, '--out', out);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('missing --stage for the discriminator network (stages: 4, 8, 16, 32)');
+  });
+
   it('rejects a stage the model lacks with exit 1', () => {
     writeSafetensors(inputs, { x: ramp([2, 1, 64, 64]) });
     const run = sganc('eval', model, '--network', 'discriminator', '--stage', '64', '--params', params, '--inputs', inputs, '--out', out);

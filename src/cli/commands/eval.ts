@@ -194,7 +194,7 @@ function evalRequest(spec: ModelSpec, options: EvalOptions, inputs: TensorMap): 
     if (options.alpha !== undefined) throw new EvalInputError('the mapping network has no stages; remove --alpha');
     stage = spec.resolution;
   } else if (stage === undefined) {
-    throw new EvalInputError(`missing --stage for the ${network} network (stages: ${stageResolutions(spec).join(', ')})`);
+    throw new UsageError(`missing --stage for the ${network} network (stages: ${stageResolutions(spec).join(', ')})`);
   }
 
   const styles = 'w' in inputs ? 'w' : 'per-layer';
@@ -285,6 +285,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stdout.write(`wrote ${listed}${grads > 0 ? ` and ${grads} gradients` : ''} to ${options.out}\n`);
     return 0;
   } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`sganc eval: error: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof EvalInputError || error instanceof SafetensorsError) {
       process.stderr.write(`sganc eval: error: ${error.message}\n`);
       return 1;
