@@ -88,14 +88,21 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
 /**
  * Reads a checkpoint written by {@link saveCheckpoint}. `paramNames` are the model's parameters: a
  * tensor that is neither one of them nor a known prefix is an error, and so is a missing parameter.
+ * `checkState` sees the saved state before the tensors are matched to `paramNames`, so a caller can
+ * reject a checkpoint of another model with its own message.
  */
-export function loadCheckpoint(path: string, paramNames: readonly string[]): Checkpoint {
+export function loadCheckpoint(
+  path: string,
+  paramNames: readonly string[],
+  checkState?: (state: TrainingState) => void,
+): Checkpoint {
   const { tensors, metadata } = readSafetensors(path);
   const stateText = metadata[STATE_KEY];
   if (stateText === undefined) {
     throw new CheckpointError(`${path}: not an sganc checkpoint (metadata has no '${STATE_KEY}' entry)`);
   }
   const state = parseState(path, stateText);
+  checkState?.(state);
 
   const known = new Set(paramNames);
   const split: CheckpointTensors = { params: {}, ema: {}, wAvg: { shape: [0], data: new Float32Array(0) }, adamG: {}, adamD: {} };

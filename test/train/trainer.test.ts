@@ -93,6 +93,15 @@ describe('resume', () => {
     await expect(train(input({ resume: dir, kimg: 0.008 }, { modelHash: 'another-hash' }))).rejects.toThrow(/another model/);
   });
 
+  it('rejects a checkpoint whose parameters differ', async () => {
+    const dir = tempDir('other-params');
+    await train(input({ out: dir, kimg: 0.004 }));
+    const spec = tinyTrainSpec();
+    const renamed = { ...spec, params: spec.params.map((p) => ({ ...p, name: `other.${p.name}` })) };
+    const request = input({ resume: dir, kimg: 0.008 }, { spec: renamed, modelHash: 'another-hash' });
+    await expect(train(request)).rejects.toThrow(/written for another model/);
+  });
+
   it('rejects a different seed', async () => {
     const dir = tempDir('seed');
     await train(input({ out: dir, kimg: 0.004 }));

@@ -81,13 +81,17 @@ export function resumeFrom(
 ): { weights: Weights; state: TrainingState } {
   const path = findLatestCheckpoint(runDir);
   if (path === undefined) throw new UsageError(`--resume ${runDir}: no checkpoint-*.safetensors found in that directory`);
-  const checkpoint = loadCheckpoint(path, spec.params.map((p) => p.name));
-  if (checkpoint.state.modelHash !== modelHash) {
-    throw new UsageError(
-      `--resume ${runDir}: ${basename(path)} was written for another model, compiler version or target ` +
-        `(hash ${checkpoint.state.modelHash}, this model ${modelHash})`,
-    );
-  }
+  const checkpoint = loadCheckpoint(
+    path,
+    spec.params.map((p) => p.name),
+    (state) => {
+      if (state.modelHash === modelHash) return;
+      throw new UsageError(
+        `--resume ${runDir}: ${basename(path)} was written for another model, compiler version or target ` +
+          `(hash ${state.modelHash}, this model ${modelHash})`,
+      );
+    },
+  );
   const weights = newWeights(spec, recipe, checkpoint.tensors.params);
   weights.ema = checkpoint.tensors.ema;
   weights.wAvg = checkpoint.tensors.wAvg;
