@@ -4,6 +4,7 @@ import { checkFile } from '../../check/index.ts';
 import { countParams, summarizeModel } from '../../check/summary.ts';
 import type { ModelSpec } from '../../model/spec.ts';
 import { printDiagnostics } from '../load.ts';
+import { reportUsageError } from '../usage.ts';
 
 export const checkHelp = `Usage: sganc check FILE [--json]
 
@@ -73,6 +74,5 @@ export function formatSummary(spec: ModelSpec): string {
 }
 
 function usageError(message: string): number {
-  process.stderr.write(`sganc check: ${message}\n\n${checkHelp}\n`);
-  return 2;
+  return reportUsageError('check', checkHelp, message);
 }

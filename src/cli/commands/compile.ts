@@ -7,6 +7,7 @@ import { compileModel, type ManifestProgram } from '../../emit/index.ts';
 import { concreteTargetName, TargetError } from '../../runtime/train/targets.ts';
 import { readModelText } from './train.ts';
 import { loadModelOrExit } from '../load.ts';
+import { reportUsageError } from '../usage.ts';
 
 export const compileHelp = `Usage: sganc compile FILE [--target NAME] [--out DIR]
 
@@ -72,8 +73,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
 }
 
 function usageError(message: string): number {
-  process.stderr.write(`sganc compile: ${message}\n\n${compileHelp}\n`);
-  return 2;
+  return reportUsageError('compile', compileHelp, message);
 }
 
 /** Formats the manifest's programs as a fixed-width table, one row per program. */

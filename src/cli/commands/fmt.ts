@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatDiagnostics } from '../../frontend/diagnostics.ts';
 import { formatSource } from '../../frontend/format.ts';
+import { reportUsageError } from '../usage.ts';
 
 export const fmtHelp = `Usage: sganc fmt FILE [--write]
 
@@ -55,6 +56,5 @@ export function fmtCommand(argv: string[]): number {
 }
 
 function usageError(message: string): number {
-  process.stderr.write(`sganc fmt: ${message}\n\n${fmtHelp}\n`);
-  return 2;
+  return reportUsageError('fmt', fmtHelp, message);
 }

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { describeLayer, layerName, layerOutputShape, type FeatureShape } from '../../check/layer-shapes.ts';
 import type { Layer, ModelSpec, NetworkName } from '../../model/spec.ts';
 import { loadModelOrExit } from '../load.ts';
+import { reportUsageError } from '../usage.ts';
 
 export const graphHelp = `Usage: sganc graph FILE --network NET --stage RES [--format text|dot]
 
@@ -202,6 +203,5 @@ export function formatDot(graph: LayerGraph): string {
 }
 
 function usageError(message: string): number {
-  process.stderr.write(`sganc graph: ${message}\n\n${graphHelp}\n`);
-  return 2;
+  return reportUsageError('graph', graphHelp, message);
 }

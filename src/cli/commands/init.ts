@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { initParams } from '../../params/init.ts';
 import { SafetensorsError, writeSafetensors } from '../../runtime/safetensors.ts';
 import { loadModelOrExit } from '../load.ts';
+import { reportUsageError } from '../usage.ts';
 
 export const initHelp = `Usage: sganc init FILE --out PARAMS [--seed N]
 
@@ -59,6 +60,5 @@ export async function initCommand(argv: string[]): Promise<number> {
 }
 
 function usageError(message: string): number {
-  process.stderr.write(`sganc init: ${message}\n\n${initHelp}\n`);
-  return 2;
+  return reportUsageError('init', initHelp, message);
 }

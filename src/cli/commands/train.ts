@@ -10,6 +10,7 @@ import type { ModelSpec } from '../../model/spec.ts';
 import { parseTrainArgs, TRAIN_OPTIONS_HELP, UsageError } from '../../runtime/train/options.ts';
 import { concreteTargetName, TargetError } from '../../runtime/train/targets.ts';
 import { loadModelOrExit } from '../load.ts';
+import { reportUsageError } from '../usage.ts';
 
 export const trainHelp = `Usage: sganc train FILE [options]
 
@@ -80,6 +81,5 @@ export function readModelText(path: string): string {
 }
 
 function usageError(message: string): number {
-  process.stderr.write(`sganc train: ${message}\n\n${trainHelp}\n`);
-  return 2;
+  return reportUsageError('train', trainHelp, message);
 }
