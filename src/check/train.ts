@@ -12,8 +12,8 @@ export function defaultRecipe(): TrainRecipe {
     r1Gamma: 10,
     adam: { beta1: 0, beta2: 0.99, eps: 1e-8 },
     lr: { base: 0.001, perRes: {} },
-    // NOTE: the paper sets minibatch sizes per resolution only; 32 is this compiler's choice for a
-    // model that declares no batch at all.
+    // NOTE: StyleGAN (Karras et al., 2019) sets minibatch sizes per resolution only. 32 is this
+    // compiler's choice for a model that declares no batch at all.
     batch: { base: 32, perRes: {} },
     grow: { startRes: 8, stableKimg: 600, fadeKimg: 600 },
     mixingProb: 0.9,

@@ -25,7 +25,7 @@ export function compilerVersion(): string {
 /**
  * Returns the hash that names a compiled model: SHA-256 (first 16 hex digits) of the model text,
  * the checked model, the compiler version and the target name. The checked model covers what
- * imported stdlib blocks contribute; its `file` field is left out, so the same model reached by
+ * imported stdlib blocks contribute. Its `file` field is left out, so the same model reached by
  * another path keeps its hash and its runs stay resumable.
  */
 export function modelHash(modelText: string, spec: ModelSpec, version: string, target: string): string {

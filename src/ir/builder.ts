@@ -1,5 +1,5 @@
 // Builds primitive graphs with shape inference. Binary helpers broadcast numpy-style by inserting
-// explicit reshape and broadcast nodes, so the graph itself only holds equal-shape elementwise ops.
+// explicit reshape and broadcast nodes, so the graph itself contains only equal-shape elementwise ops.
 
 import {
   type BinaryOp,
@@ -119,7 +119,11 @@ export class Builder {
   reduce(op: ReduceOp, x: NodeId, axes: readonly number[], keepDims = false): NodeId {
     const inShape = this.shape(x);
     const normalized = [...new Set(axes.map((a) => normalizeAxis(a, inShape.length)))].sort((p, q) => p - q);
-    const shape = inShape.flatMap((d, i) => (normalized.includes(i) ? (keepDims ? [1] : []) : [d]));
+    const shape: number[] = [];
+    inShape.forEach((d, i) => {
+      if (!normalized.includes(i)) shape.push(d);
+      else if (keepDims) shape.push(1);
+    });
     return this.graph.add({ kind: 'reduce', op, x, axes: normalized, keepDims, shape });
   }
 

@@ -108,7 +108,7 @@ export function opGroup(node: Node): OpGroup {
   }
 }
 
-/** The ids of a node's operands, in order. */
+/** Returns the ids of a node's operands, in order. */
 export function operands(node: Node): NodeId[] {
   switch (node.kind) {
     case 'input':

@@ -109,7 +109,7 @@ export interface StyleLayerSpec {
   layer: string;
 }
 
-/** The training recipe; sizes of images are in thousands of images (kimg) as in the paper. */
+/** The training recipe. Lengths of training are in thousands of real images (kimg), as in NVlabs StyleGAN. */
 export interface TrainRecipe {
   loss: 'nonsaturating';
   r1Gamma: number;

@@ -88,8 +88,8 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
 /**
  * Reads a checkpoint written by {@link saveCheckpoint}. `paramNames` are the model's parameters: a
  * tensor that is neither one of them nor a known prefix is an error, and so is a missing parameter.
- * `checkState` sees the saved state before the tensors are matched to `paramNames`, so a caller can
- * reject a checkpoint of another model with its own message.
+ * `checkState` receives the saved state before the tensors are matched to `paramNames`, so a caller
+ * can reject a checkpoint of another model with its own message.
  */
 export function loadCheckpoint(
   path: string,

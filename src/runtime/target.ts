@@ -6,7 +6,7 @@ import type { TensorMap } from './tensor.ts';
 
 export interface CompiledProgram {
   readonly graph: Graph;
-  /** Runs the graph; `feeds` holds every input and parameter by name, the result every output. */
+  /** Runs the graph. `feeds` contains every input and parameter by name, the result every output. */
   run(feeds: TensorMap): Promise<TensorMap>;
 }
 
