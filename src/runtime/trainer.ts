@@ -14,7 +14,8 @@ import { emaBeta, learningRate, minibatchSize, mixingLayers, phaseAt, type Phase
 import { formatStatusLine, ProgressBar, residentBytes, statusHeader } from './status.ts';
 import type { Target } from './target.ts';
 import { scalarTensor, tensor, type Tensor, type TensorMap } from './tensor.ts';
-import { DEFAULT_KEEP_CHECKPOINTS, type TrainOptions, UsageError } from './train/options.ts';
+import { DEFAULT_KEEP_CHECKPOINTS, DEFAULT_METRICS_SAMPLES, type TrainOptions, UsageError } from './train/options.ts';
+import { checkMetricsSupport, TickMetrics } from './train/metrics.ts';
 import { feedsFor, ProgramCache } from './train/programs.ts';
 import {
   appendLog,
@@ -135,6 +136,8 @@ export async function train(input: TrainInput): Promise<TrainResult> {
         `continue it with --resume ${runDir}, or choose a new --out`,
     );
   }
+  const metricsTicks = options.metricsTicks ?? 0;
+  if (metricsTicks > 0) checkMetricsSupport(spec);
   const targetName = concreteTargetName(options.target);
   const target = input.target ?? (await loadTarget(targetName, { threads: options.threads }));
 
@@ -159,6 +162,8 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     upscale: options.upscale,
     warn,
   });
+
+  const metrics = metricsTicks > 0 ? new TickMetrics(target, dataset, options.metricsSamples ?? DEFAULT_METRICS_SAMPLES) : undefined;
 
   ensureRunDir(runDir);
   writeModelCopy(runDir, input.modelText);
@@ -218,6 +223,15 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       state.tick += 1;
       state.rngState = rng.getState();
       const record = tickRecord(state, phase, totals, seconds, state.images - tickStart, recipe);
+      const lastTick = state.images >= targetImages || stopRequest.requested;
+      let fdLine: string | undefined;
+      if (metrics !== undefined && (lastTick || state.tick % metricsTicks === 0)) {
+        const metricStart = performance.now();
+        record.fd = await metrics.measure(phase.res, (indices) => generateForMetric(spec, programs, weights, phase, indices));
+        record.fd_samples = metrics.samples;
+        const metricSeconds = (performance.now() - metricStart) / 1000;
+        fdLine = `FD ${record.fd.toFixed(3)} at kimg ${record.kimg.toFixed(3)} (${metrics.samples} fakes vs reals at ${phase.res}x${phase.res}, ${metricSeconds.toFixed(1)} s)`;
+      }
       records.push(record);
       appendLog(runDir, record);
       print(
@@ -234,8 +248,10 @@ export async function train(input: TrainInput): Promise<TrainResult> {
           rssBytes: record.rss_mib * 2 ** 20,
         }),
       );
+      if (fdLine !== undefined) print(fdLine);
       await writeLosses(runDir, records);
 
+      // Read again: a Ctrl-C during the writes above still gets its checkpoint.
       const finalTick = state.images >= targetImages || stopRequest.requested;
       if (finalTick || state.tick % options.snapshotTicks === 0) {
         lastFakes = await writeFakesGrid(runDir, spec, programs, weights, state, phase);
@@ -418,6 +434,20 @@ async function writeFakesGrid(
     alpha: phase.alpha,
   });
   return writeFakes(runDir, images, state.images, gridScale(phase.res));
+}
+
+/** Returns EMA generator images for seeds `indices` at the current stage, untruncated, for the metric. */
+function generateForMetric(spec: ModelSpec, programs: ProgramCache, weights: Weights, phase: Phase, indices: number[]): Promise<Tensor> {
+  const program = programs.sampler({ stage: phase.res, batch: indices.length, fading: phase.fading });
+  return sampleImages(program, {
+    spec,
+    params: weights.ema,
+    wAvg: weights.wAvg,
+    z: latentsForSeeds(indices, spec.zDim),
+    trunc: truncationVector(spec.styleLayers.length, 1, 0),
+    noiseKey: FAKES_NOISE_KEY,
+    alpha: phase.alpha,
+  });
 }
 
 function realsGrid(dataset: ImageDataset, res: number): Tensor {

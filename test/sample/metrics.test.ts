@@ -56,7 +56,7 @@ describe('sganc metrics', () => {
     const run = join(cwd, 'run');
     const sganc = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'sganc.mjs'), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
     expect(sganc(['train', join(ROOT, 'test', 'train', 'fixtures', 'tiny-8.sgan'), '--kimg', '0.004', '--out', run]).status).toBe(0);
-    const result = sganc(['metrics', run, '--images', '100']);
+    const result = sganc(['metrics', run, '--samples', '100']);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("the metric's classifier reads 1 x 32 x 32 images, but this checkpoint generates 1 x 4 x 4");
   });

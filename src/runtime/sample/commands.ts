@@ -11,8 +11,8 @@ import { tensor, type Tensor, type TensorMap } from '../tensor.ts';
 import { reportErrors, parseSeeds } from '../train/entry.ts';
 import { UsageError } from '../train/options.ts';
 import { latentsForSeeds, truncationVector } from '../train/sample.ts';
-import { buildClassifier, CLASSIFIER_RES, FEATURE_DIM, loadClassifier } from './classifier.ts';
-import { frechetDistance, meanAndCovariance } from './frechet.ts';
+import { CLASSIFIER_RES, FEATURE_DIM } from './classifier.ts';
+import { FeatureExtractor, featureDistance, realOrder } from './fd.ts';
 import { mixForRange, noiseForSeeds, parseNumberList, parseStyleRange, repeatRow, slerp, uniformMix } from './inputs.ts';
 import { concatImages, sliceImages, stddevImage, writeGif, writeImageFiles } from './output.ts';
 import { openSession, type NoiseChoice, type SamplingSession, type SessionOptions } from './session.ts';
@@ -415,9 +415,11 @@ function printHelp(help: string): number {
  */
 export function runMetrics(argv: readonly string[], hooks: CompileHooks, help: string): Promise<number> {
   return reportErrors(async () => {
-    const parsed = parse(argv, { images: { type: 'string' }, data: { type: 'string' } });
+    const parsed = parse(argv, { metric: { type: 'string' }, samples: { type: 'string' }, data: { type: 'string' } });
     if (parsed === 'help') return printHelp(help);
-    const count = integerOption(parsed, 'images', 10, 100_000) ?? 2000;
+    const metric = stringOption(parsed, 'metric') ?? 'fd';
+    if (metric !== 'fd') throw new UsageError(`unknown --metric '${metric}'; the only metric is fd`);
+    const count = integerOption(parsed, 'samples', 10, 100_000) ?? 2000;
     const session = await open(parsed, hooks);
     const common = commonOptions(parsed, session);
     if (stringOption(parsed, 'trunc') === undefined) common.psi = 1;
@@ -427,51 +429,30 @@ export function runMetrics(argv: readonly string[], hooks: CompileHooks, help: s
           `${session.spec.imageChannels} x ${session.resolution} x ${session.resolution}`,
       );
     }
-    const classifier = loadClassifier();
+    const extractor = new FeatureExtractor(session.target);
     const data = await loadDataset(stringOption(parsed, 'data'), { channels: 1, resolution: CLASSIFIER_RES });
-    if (data.count < count) throw new UsageError(`--images ${count} is more than the ${data.count} images of ${data.description}`);
+    if (data.count < count) throw new UsageError(`--samples ${count} is more than the ${data.count} images of ${data.description}`);
 
-    const rng = new Rng(0);
-    const order = Array.from({ length: data.count }, (_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rng.uniform() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
-    const features = async (images: (indices: number[]) => Promise<Tensor>): Promise<Float32Array> => {
-      const out = new Float32Array(count * FEATURE_DIM);
-      const program = session.target.compile(buildClassifier(METRIC_BATCH), 'classifier.features');
-      for (let first = 0; first < count; first += METRIC_BATCH) {
-        const indices = Array.from({ length: METRIC_BATCH }, (_, k) => Math.min(first + k, count - 1));
-        const result = await program.run({ x: await images(indices), ...classifier.params });
-        const rows = Math.min(METRIC_BATCH, count - first);
-        out.set(result['features']!.data.subarray(0, rows * FEATURE_DIM), first * FEATURE_DIM);
-      }
-      return out;
-    };
-
-    const real = await features(async (indices) => data.batch(indices.map((i) => order[i]!), CLASSIFIER_RES));
-    const fake = await features(async (indices) =>
+    const order = realOrder(data);
+    const realStats = await extractor.stats(count, (indices) => data.batch(indices.map((i) => order[i]!), CLASSIFIER_RES));
+    const fakeStats = await extractor.stats(count, (indices) =>
       generateChunked(session, {
         z1: latentsForSeeds(indices, session.spec.zDim),
         trunc: truncationVector(session.styleLayerCount, common.psi, common.cutoff),
         ...optionalNoise(noiseFor(session, common, indices)),
       }),
     );
-    const realStats = meanAndCovariance(real, count, FEATURE_DIM);
-    const distance = frechetDistance(realStats, meanAndCovariance(fake, count, FEATURE_DIM), FEATURE_DIM);
+    const distance = featureDistance(realStats, fakeStats);
     print(`FD ${distance.toFixed(3)}: ${count} reals of ${data.description} vs ${count} fakes (seeds 0-${count - 1}, ${describeTruncation(common)})`);
     if (data.count >= 2 * count) {
-      const others = await features(async (indices) => data.batch(indices.map((i) => order[count + i]!), CLASSIFIER_RES));
-      const floor = frechetDistance(realStats, meanAndCovariance(others, count, FEATURE_DIM), FEATURE_DIM);
+      const others = await extractor.stats(count, (indices) => data.batch(indices.map((i) => order[count + i]!), CLASSIFIER_RES));
+      const floor = featureDistance(realStats, others);
       print(`FD ${floor.toFixed(3)}: the same reals vs ${count} other reals (what a generator that matches the data scores at this sample size)`);
     }
     print(
-      `features: the ${FEATURE_DIM}-unit layer of the shipped Fashion-MNIST classifier (test accuracy ${(classifier.testAccuracy * 100).toFixed(2)}%); ` +
+      `features: the ${FEATURE_DIM}-unit layer of the shipped Fashion-MNIST classifier (test accuracy ${(extractor.testAccuracy * 100).toFixed(2)}%); ` +
         'not Inception FID, so compare only with values of this command',
     );
     return 0;
   });
 }
-
-/** Images per classifier run in `metrics`. */
-const METRIC_BATCH = 100;

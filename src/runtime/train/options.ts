@@ -25,6 +25,10 @@ export interface TrainOptions {
   snapshotTicks: number;
   /** Newest checkpoints kept in the run directory; 0 keeps all. Undefined means DEFAULT_KEEP_CHECKPOINTS. */
   keepCheckpoints?: number;
+  /** Ticks between Frechet distance measurements written to log.jsonl; 0 or undefined turns them off. */
+  metricsTicks?: number;
+  /** Real and generated images per Frechet distance measurement. Undefined means DEFAULT_METRICS_SAMPLES. */
+  metricsSamples?: number;
 }
 
 /** The options that must stay the same when a run is resumed, because they change its results. */
@@ -35,6 +39,9 @@ export const DEFAULT_TICK_KIMG = 0.5;
 
 /** Checkpoints kept when `--keep-checkpoints` is not given; older ones are deleted as new ones land. */
 export const DEFAULT_KEEP_CHECKPOINTS = 5;
+
+/** Images per set of the trainer's Frechet distance when `--metrics-samples` is not given. */
+export const DEFAULT_METRICS_SAMPLES = 1000;
 
 /** Bad command-line input; the CLI prints the message and exits with status 2. */
 export class UsageError extends Error {
@@ -60,6 +67,10 @@ export const TRAIN_OPTIONS_HELP = `Options:
   --snapshot-ticks N    write a checkpoint every N ticks (default 1); one is always written at the end
   --keep-checkpoints N  keep the N newest checkpoints and delete older ones (default
                         ${DEFAULT_KEEP_CHECKPOINTS}); 0 keeps all
+  --metrics-ticks N     every N ticks and at the end, compute the Frechet distance of the EMA
+                        generator's images to the reals (see sganc metrics) and write it to
+                        log.jsonl as fd; 1-channel models up to 32 x 32 only (default 0: off)
+  --metrics-samples N   real and generated images per measurement (default ${DEFAULT_METRICS_SAMPLES})
   --out DIR             run directory (default runs/<model name>)
   --resume DIR          continue the run in DIR from its newest checkpoint
   --seed N              seed of every random draw of the run, an integer (default 0)
@@ -83,7 +94,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: attachNegativeValues(argv),
       allowPositionals: true,
       strict: true,
       tokens: true,
@@ -97,6 +108,8 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
         'tick-kimg': { type: 'string' },
         'snapshot-ticks': { type: 'string' },
         'keep-checkpoints': { type: 'string' },
+        'metrics-ticks': { type: 'string' },
+        'metrics-samples': { type: 'string' },
         out: { type: 'string' },
         resume: { type: 'string' },
         seed: { type: 'string' },
@@ -120,6 +133,8 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
   mark('tickKimg', values['tick-kimg'] !== undefined);
   mark('snapshotTicks', values['snapshot-ticks'] !== undefined);
   mark('keepCheckpoints', values['keep-checkpoints'] !== undefined);
+  mark('metricsTicks', values['metrics-ticks'] !== undefined);
+  mark('metricsSamples', values['metrics-samples'] !== undefined);
   mark('out', values.out !== undefined);
   mark('resume', values.resume !== undefined);
   mark('seed', values.seed !== undefined);
@@ -138,9 +153,30 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
     seed: parseInteger('--seed', values.seed, 0) ?? 0,
     snapshotTicks: parseInteger('--snapshot-ticks', values['snapshot-ticks'], 1) ?? 1,
     keepCheckpoints: parseInteger('--keep-checkpoints', values['keep-checkpoints'], 0) ?? DEFAULT_KEEP_CHECKPOINTS,
+    metricsTicks: parseInteger('--metrics-ticks', values['metrics-ticks'], 0) ?? 0,
+    metricsSamples: parseInteger('--metrics-samples', values['metrics-samples'], 10) ?? DEFAULT_METRICS_SAMPLES,
   };
   const positionalIndices = parsed.tokens.filter((token) => token.kind === 'positional').map((token) => token.index);
   return { options, given, positionals: parsed.positionals, positionalIndices, help: values.help ?? false };
+}
+
+/**
+ * Returns argv with `--flag -1` written as `--flag=-1`, so a negative value reaches the range check
+ * with its own message instead of being taken for an option.
+ */
+function attachNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && !arg.includes('=') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i += 1;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
 }
 
 /** Returns the kimg at which the final resolution has finished one stable phase. */

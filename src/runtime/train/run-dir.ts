@@ -28,6 +28,10 @@ export interface TickRecord {
   score_real: number;
   score_fake: number;
   rss_mib: number;
+  /** Frechet distance of the EMA generator's images to the reals, on ticks that measure it. */
+  fd?: number;
+  /** Images per set behind `fd`. */
+  fd_samples?: number;
   /** ISO time at the end of the tick. */
   time: string;
 }
