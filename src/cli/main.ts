@@ -13,7 +13,7 @@ function usage(): string {
     'Commands:',
     ...lines,
     '',
-    "Run 'sganc COMMAND --help' for the options of a command.",
+    "Run 'sganc COMMAND --help' for the options of a command, 'sganc --version' for the version.",
   ].join('\n');
 }
 
@@ -23,6 +23,12 @@ export async function main(argv: string[]): Promise<number> {
     const stream = name === undefined ? process.stderr : process.stdout;
     stream.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    // Loaded on demand: the emitter pulls in ts-morph, which every other path avoids at start-up.
+    const { compilerVersion } = await import('../emit/index.ts');
+    process.stdout.write(`sganc ${compilerVersion()}\n`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {

@@ -9,7 +9,7 @@ import { writeImageGrid } from '../images.ts';
 import { Rng } from '../rng.ts';
 import { tensor, type Tensor, type TensorMap } from '../tensor.ts';
 import { reportErrors, parseSeeds } from '../train/entry.ts';
-import { UsageError } from '../train/options.ts';
+import { attachNegativeValues, UsageError } from '../train/options.ts';
 import { latentsForSeeds, truncationVector } from '../train/sample.ts';
 import { CLASSIFIER_RES, FEATURE_DIM } from './classifier.ts';
 import { FeatureExtractor, featureDistance, realOrder } from './fd.ts';
@@ -73,7 +73,7 @@ interface Common {
 function parse(argv: readonly string[], extra: OptionSpec): Parsed | 'help' {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], strict: true, allowPositionals: true, options: { ...COMMON_OPTIONS, ...extra } });
+    parsed = parseArgs({ args: attachNegativeValues(argv), strict: true, allowPositionals: true, options: { ...COMMON_OPTIONS, ...extra } });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

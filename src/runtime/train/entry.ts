@@ -10,7 +10,7 @@ import { buildGenerator } from '../../layers/programs.ts';
 import { CheckpointError, findLatestCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import { writeImageGrid } from '../images.ts';
 import { train } from '../trainer.ts';
-import { defaultKimg, parseTrainArgs, TRAIN_OPTIONS_HELP, UsageError } from './options.ts';
+import { attachNegativeValues, defaultKimg, parseTrainArgs, TRAIN_OPTIONS_HELP, UsageError } from './options.ts';
 import { latentsForSeeds, sampleImages, truncationVector } from './sample.ts';
 import { generatorParamNames, styleLayersAtStage } from './semantics.ts';
 import type { Tensor } from '../tensor.ts';
@@ -151,7 +151,7 @@ function styleMixing(
 function parseSamplerArgs(argv: readonly string[]) {
   try {
     return parseArgs({
-      args: [...argv],
+      args: attachNegativeValues(argv),
       strict: true,
       allowPositionals: false,
       options: {

@@ -164,7 +164,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
  * Returns argv with `--flag -1` written as `--flag=-1`, so a negative value reaches the range check
  * with its own message instead of being taken for an option.
  */
-function attachNegativeValues(argv: readonly string[]): string[] {
+export function attachNegativeValues(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
