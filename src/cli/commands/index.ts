@@ -23,5 +23,6 @@ export const commands: Command[] = [
   { name: 'interp', summary: 'write an animated GIF interpolating between two seeds', load: () => import('./interp.ts').then((m) => m.interpCommand) },
   { name: 'truncation', summary: 'write a grid of seeds at several truncation psi values', load: () => import('./truncation.ts').then((m) => m.truncationCommand) },
   { name: 'metrics', summary: 'print a Frechet distance between real and generated images', load: () => import('./metrics.ts').then((m) => m.metricsCommand) },
+  { name: 'serve', summary: 'serve the browser playground, and a run\'s live progress', load: () => import('./serve.ts').then((m) => m.serveCommand) },
   { name: 'eval', summary: 'run one network at one stage on given inputs', load: () => import('./eval.ts').then((m) => m.evalCommand) },
 ];

@@ -1,0 +1,73 @@
+// Builds the playground with Vite into web/dist, and tells whether an existing build is older than
+// the sources it bundles.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const webDir = fileURLToPath(new URL('..', import.meta.url));
+export const repoDir = join(webDir, '..');
+export const distDir = join(webDir, 'dist');
+
+/** Folders whose files end up in the bundle; a newer file in any of them makes the build stale. */
+const SOURCE_DIRS = ['web/src', 'web/index.html', 'web/vite.config.ts', 'src', 'grammar', 'stdlib', 'examples', 'targets'];
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) {
+    if (entry === 'node_modules' || entry.startsWith('.')) continue;
+    newest = Math.max(newest, newestMtime(join(path, entry)));
+  }
+  return newest;
+}
+
+/** Whether web/dist is missing or older than one of the files it is built from. */
+export function buildIsStale(): boolean {
+  const index = join(distDir, 'index.html');
+  if (!existsSync(index)) return true;
+  const built = statSync(index).mtimeMs;
+  return SOURCE_DIRS.some((dir) => newestMtime(join(repoDir, dir)) > built);
+}
+
+export interface BuildOptions {
+  /** Bundle targets/wgsl and targets/webgl when present (default true). */
+  gpuTargets?: boolean;
+  /** Print Vite's output; otherwise only errors. */
+  verbose?: boolean;
+}
+
+/** Runs Vite's build with web/vite.config.ts. */
+export async function buildWebApp(options: BuildOptions = {}): Promise<void> {
+  const { build } = await import('vite');
+  const alias =
+    options.gpuTargets === false ? [{ find: /^(.*\/)?target-modules\.ts$/, replacement: join(webDir, 'src', 'target-modules-none.ts') }] : [];
+  await build({
+    configFile: join(webDir, 'vite.config.ts'),
+    logLevel: options.verbose === true ? 'info' : 'error',
+    resolve: { alias },
+  });
+}
+
+/**
+ * Builds web/dist when it is missing or stale (or always with `force`); returns a note for the user
+ * when it built, or undefined when the build was up to date. A GPU target that fails to bundle (its
+ * code may be mid-change) does not stop the app: it is built again without them, and the note says so.
+ */
+export async function ensureWebApp(options: BuildOptions & { force?: boolean } = {}): Promise<string | undefined> {
+  if (options.force !== true && !buildIsStale()) return undefined;
+  if (options.gpuTargets === false) {
+    await buildWebApp(options);
+    return 'built the web app into web/dist without the GPU targets';
+  }
+  try {
+    await buildWebApp(options);
+    return 'built the web app into web/dist';
+  } catch (error) {
+    const message = (error as Error).message;
+    if (!/targets[\\/](wgsl|webgl)[\\/]/.test(message)) throw error;
+    await buildWebApp({ ...options, gpuTargets: false });
+    return `built the web app into web/dist without the GPU targets, because they failed to bundle:\n${message.trim()}`;
+  }
+}

@@ -1,0 +1,116 @@
+// The kernels tab: the fused kernels of the selected network and stage, with the generated WGSL or
+// GLSL of each kernel when those code generators are part of this build, and the kernel IR always.
+import type { Graph } from '../../../src/ir/graph.ts';
+import type { ModelSpec } from '../../../src/model/spec.ts';
+import { buildNetworkView, buildPrimitiveGraph } from '../analyze.ts';
+import { loadWebglModule, loadWgslModule } from '../target-modules.ts';
+import type { GraphSelection } from './graph-view.ts';
+
+
+export type KernelLanguage = 'wgsl' | 'glsl' | 'ir';
+
+/**
+ * Turns what a code generator returns into one source text per kernel. It accepts an array of
+ * strings or of objects with a `source` or `code` field, or a Map or record from kernel name to text,
+ * because the generators' return types are still settling.
+ */
+function normalizeSources(value: unknown, names: readonly string[]): string[] {
+  const text = (entry: unknown): string => {
+    if (typeof entry === 'string') return entry;
+    if (entry !== null && typeof entry === 'object') {
+      const record = entry as Record<string, unknown>;
+      const source = record['source'] ?? record['code'] ?? record['wgsl'] ?? record['glsl'];
+      if (typeof source === 'string') return source;
+    }
+    return JSON.stringify(entry, null, 2);
+  };
+  if (Array.isArray(value)) return value.map(text);
+  if (value instanceof Map) return names.map((name) => text(value.get(name)));
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (Array.isArray(record['kernels'])) return (record['kernels'] as unknown[]).map(text);
+    return names.map((name) => text(record[name]));
+  }
+  return [];
+}
+
+async function generatedSources(language: 'wgsl' | 'glsl', graph: Graph, names: readonly string[]): Promise<string[] | string> {
+  const load = language === 'wgsl' ? loadWgslModule : loadWebglModule;
+  const exportName = language === 'wgsl' ? 'wgslKernelSources' : 'webglKernelSources';
+  if (load === undefined) return `The ${language.toUpperCase()} code generator is not part of this build; the kernel IR is shown instead.`;
+  const module = await load();
+  const generate = module[exportName];
+  if (typeof generate !== 'function') return `targets/${language === 'wgsl' ? 'wgsl' : 'webgl'}/index.ts has no ${exportName}; the kernel IR is shown instead.`;
+  return normalizeSources(await (generate as (graph: Graph) => unknown)(graph), names);
+}
+
+export class KernelsView {
+  private spec: ModelSpec | undefined;
+  private selection: GraphSelection | undefined;
+  private readonly list: HTMLElement;
+  private readonly code: HTMLElement;
+  private readonly note: HTMLElement;
+  private readonly language: HTMLSelectElement;
+  private selected = 0;
+  private renderCount = 0;
+
+  constructor(root: HTMLElement) {
+    this.list = root.querySelector<HTMLElement>('#kernel-list')!;
+    this.code = root.querySelector<HTMLElement>('#kernel-code')!;
+    this.note = root.querySelector<HTMLElement>('#kernel-note')!;
+    this.language = root.querySelector<HTMLSelectElement>('#kernel-language')!;
+    this.language.addEventListener('change', () => void this.render());
+  }
+
+  update(spec: ModelSpec | undefined, selection: GraphSelection): void {
+    this.spec = spec;
+    this.selection = selection;
+    this.selected = 0;
+    void this.render();
+  }
+
+  async render(): Promise<void> {
+    const spec = this.spec;
+    const selection = this.selection;
+    if (spec === undefined || selection === undefined) return;
+    // A newer render may start while this one awaits a generator; only the newest writes the page.
+    const ticket = ++this.renderCount;
+    const stage = selection.network === 'mapping' ? spec.synthesis.stages[0]!.res : selection.stage;
+    let view;
+    try {
+      view = buildNetworkView(spec, selection.network, stage, 'kernels');
+    } catch (error) {
+      this.note.textContent = `could not compile the kernels: ${(error as Error).message}`;
+      return;
+    }
+    const names = view.program!.kernels.map((kernel) => kernel.name);
+    const language = this.language.value as KernelLanguage;
+    let sources = view.kernelText!;
+    let note = `${view.graph.title}: ${names.length} kernels, arena ${(view.program!.peakBytes / 1024).toFixed(1)} KiB at batch 1.`;
+    if (language !== 'ir') {
+      try {
+        const generated = await generatedSources(language, buildPrimitiveGraph(spec, selection.network, stage), names);
+        if (typeof generated === 'string') note += ` ${generated}`;
+        else sources = generated;
+      } catch (error) {
+        note += ` The ${language.toUpperCase()} generator failed: ${(error as Error).message}; the kernel IR is shown instead.`;
+      }
+    }
+    if (ticket !== this.renderCount) return;
+    this.note.textContent = note;
+    this.list.replaceChildren(
+      ...view.program!.kernels.map((kernel, k) => {
+        const item = document.createElement('li');
+        item.textContent = `${kernel.name} (${kernel.kind})`;
+        item.className = k === this.selected ? 'selected' : '';
+        item.addEventListener('click', () => {
+          this.selected = k;
+          this.list.querySelectorAll('li').forEach((li, i) => li.classList.toggle('selected', i === k));
+          this.code.textContent = sources[k] ?? '';
+        });
+        return item;
+      }),
+    );
+    this.code.textContent = sources[this.selected] ?? '';
+  }
+}
