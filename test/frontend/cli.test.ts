@@ -48,7 +48,16 @@ describe('sganc CLI', () => {
     expect(sganc('check').status).toBe(2);
     expect(sganc('check', 'a.sgan', '--bogus').status).toBe(2);
     expect(sganc('frobnicate').status).toBe(2);
-    expect(sganc('graph', 'examples/fashion-32.sgan', '--network', 'generator').status).toBe(2);
+    expect(sganc('graph', 'examples/fashion-32.sgan', '--network', 'encoder').status).toBe(2);
+  });
+
+  it('graphs the generator with w feeding each AdaIN', () => {
+    const result = sganc('graph', 'examples/fashion-32.sgan', '--network', 'generator', '--stage', '8');
+    expect(result.status).toBe(0);
+    // Rows 0-9 are z and the mapping network, so w is node 9; 4x4 and 8x8 have four AdaIN layers.
+    expect(result.stdout).toMatch(/^9 +main +mapping +lrelu 0\.2/m);
+    const styled = result.stdout.match(/^node \d+ takes nodes \d+ and 9$/gm) ?? [];
+    expect(styled).toHaveLength(4);
   });
 
   it('registry names are unique', () => {

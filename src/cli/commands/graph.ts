@@ -13,13 +13,16 @@ growing, with the output shape of every layer (without the batch axis N). Above 
 synthesis network and the discriminator also show the fade-in path from the previous stage.
 
 Options:
-  --network NET    mapping, synthesis or discriminator
+  --network NET    mapping, synthesis, generator (mapping, then synthesis with w feeding every
+                   style layer) or discriminator
   --stage RES      stage resolution in pixels, such as 32; required for synthesis and discriminator,
                    ignored for mapping
   --format FMT     text (default) or dot (Graphviz)
   -h, --help       print this help`;
 
-const networks: NetworkName[] = ['mapping', 'synthesis', 'discriminator'];
+type GraphNetwork = NetworkName | 'generator';
+
+const networks: GraphNetwork[] = ['mapping', 'synthesis', 'generator', 'discriminator'];
 
 /** One layer of the printed graph; `path` is 'main' or 'fade'. */
 export interface GraphNode {
@@ -60,7 +63,7 @@ export function graphCommand(argv: string[]): number {
     return 0;
   }
   if (positionals.length !== 1) return usageError(`expected one model file, got ${positionals.length} arguments`);
-  const network = values.network as NetworkName | undefined;
+  const network = values.network as GraphNetwork | undefined;
   if (network === undefined || !networks.includes(network)) {
     const given = values.network === undefined ? 'nothing' : `'${values.network}'`;
     return usageError(`--network must be one of ${networks.join(', ')}, got ${given}`);
@@ -84,32 +87,23 @@ export function graphCommand(argv: string[]): number {
 }
 
 /** Builds the graph of `network` at stage `stage` (ignored for the mapping network). */
-export function buildLayerGraph(spec: ModelSpec, network: NetworkName, stage: number): LayerGraph {
+export function buildLayerGraph(spec: ModelSpec, network: GraphNetwork, stage: number): LayerGraph {
   const builder = new GraphBuilder();
   if (network === 'mapping') {
-    const z = builder.add('main', 'input', 'z', 'z', [spec.zDim]);
-    builder.addLayers(z, 'main', 'mapping', spec.mapping.layers);
+    addMapping(builder, spec);
     return { title: `mapping network of ${spec.name}`, ...builder.result() };
   }
   if (network === 'synthesis') {
-    const { constant, stages } = spec.synthesis;
-    let x = builder.add('main', 'input', 'const', constant.param, [constant.channels, constant.size, constant.size]);
-    let previous: number | undefined;
-    for (const s of stages.filter((s) => s.res <= stage)) {
-      previous = x;
-      x = builder.addLayers(x, 'main', `b${s.res}`, s.layers);
-    }
-    const current = stages.find((s) => s.res === stage)!;
-    const image = builder.addLayers(x, 'main', `b${stage}`, current.torgb);
-    const older = stages.find((s) => s.res === stage / 2);
-    if (older !== undefined && previous !== undefined) {
-      let fade = builder.addLayers(previous, 'fade', `b${older.res}`, older.torgb);
-      fade = builder.addLayers(fade, 'fade', 'fade', [{ kind: 'upsample', mode: 'nearest' }]);
-      const lerp = builder.add('main', 'fade', 'lerp(fade, main, alpha)', '', builder.shapeOf(image));
-      builder.edge(image, lerp);
-      builder.edge(fade, lerp);
-    }
+    addSynthesis(builder, spec, stage);
     return { title: `synthesis network of ${spec.name} at stage ${stage}`, ...builder.result() };
+  }
+  if (network === 'generator') {
+    const w = addMapping(builder, spec);
+    const first = builder.result().nodes.length;
+    addSynthesis(builder, spec, stage);
+    // w is not on the synthesis path: it reaches every style layer through that layer's affine map.
+    for (const node of builder.result().nodes.slice(first)) if (builder.isStyleLayer(node.id)) builder.edge(w, node.id);
+    return { title: `generator of ${spec.name} at stage ${stage}`, ...builder.result() };
   }
 
   const stages = spec.discriminator.stages.filter((s) => s.res <= stage);
@@ -131,9 +125,37 @@ export function buildLayerGraph(spec: ModelSpec, network: NetworkName, stage: nu
   return { title: `discriminator of ${spec.name} at stage ${stage}`, ...builder.result() };
 }
 
+/** Adds the mapping network from z and returns the id of its last node, w. */
+function addMapping(builder: GraphBuilder, spec: ModelSpec): number {
+  const z = builder.add('main', 'input', 'z', 'z', [spec.zDim]);
+  return builder.addLayers(z, 'main', 'mapping', spec.mapping.layers);
+}
+
+/** Adds the synthesis network at `stage`, with the fade-in path from the previous stage. */
+function addSynthesis(builder: GraphBuilder, spec: ModelSpec, stage: number): void {
+  const { constant, stages } = spec.synthesis;
+  let x = builder.add('main', 'input', 'const', constant.param, [constant.channels, constant.size, constant.size]);
+  let previous: number | undefined;
+  for (const s of stages.filter((s) => s.res <= stage)) {
+    previous = x;
+    x = builder.addLayers(x, 'main', `b${s.res}`, s.layers);
+  }
+  const current = stages.find((s) => s.res === stage)!;
+  const image = builder.addLayers(x, 'main', `b${stage}`, current.torgb);
+  const older = stages.find((s) => s.res === stage / 2);
+  if (older !== undefined && previous !== undefined) {
+    let fade = builder.addLayers(previous, 'fade', `b${older.res}`, older.torgb);
+    fade = builder.addLayers(fade, 'fade', 'fade', [{ kind: 'upsample', mode: 'nearest' }]);
+    const lerp = builder.add('main', 'fade', 'lerp(fade, main, alpha)', '', builder.shapeOf(image));
+    builder.edge(image, lerp);
+    builder.edge(fade, lerp);
+  }
+}
+
 class GraphBuilder {
   private readonly nodes: GraphNode[] = [];
   private readonly edges: [number, number][] = [];
+  private readonly styleLayers = new Set<number>();
 
   add(path: GraphNode['path'], section: string, op: string, name: string, shape: FeatureShape): number {
     const id = this.nodes.length;
@@ -161,9 +183,15 @@ class GraphBuilder {
         layerOutputShape(layer, this.shapeOf(current)),
       );
       this.edge(current, next);
+      if (layer.kind === 'adain') this.styleLayers.add(next);
       current = next;
     }
     return current;
+  }
+
+  /** Returns whether node `id` is a layer that reads a style (AdaIN). */
+  isStyleLayer(id: number): boolean {
+    return this.styleLayers.has(id);
   }
 
   result(): { nodes: GraphNode[]; edges: [number, number][] } {
