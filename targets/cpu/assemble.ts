@@ -2,7 +2,8 @@
 // compiler library: it parses the text format, validates it and runs its optimizer before emitting
 // the binary. The module is built once per process and shared by every runtime and worker. The binary
 // is also cached on disk under node_modules/.cache, keyed by a hash of the text, so later processes
-// skip the assembler.
+// skip the assembler. Generated modules (the fused kernels of one program) go through a long-lived
+// assembler thread and the same disk cache.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -45,16 +46,16 @@ function binaryenVersion(): string {
 }
 
 /** Returns the binary from the disk cache, or assembles and caches it. A cache that cannot be read or written is skipped. */
-async function cachedBinary(text: string): Promise<Uint8Array> {
+async function cachedBinary(text: string, prefix = 'kernels', assemble = assembleText): Promise<Uint8Array> {
   const key = createHash('sha256').update(`${binaryenVersion()}\n${OPTIMIZE_LEVEL}\n${text}`).digest('hex').slice(0, 32);
-  const path = join(CACHE_DIR, `kernels-${key}.wasm`);
+  const path = join(CACHE_DIR, `${prefix}-${key}.wasm`);
   try {
     const binary = new Uint8Array(readFileSync(path));
     if (WebAssembly.validate(binary)) return binary;
   } catch {
     // Not cached yet.
   }
-  const binary = await assembleText(text);
+  const binary = await assemble(text);
   try {
     mkdirSync(CACHE_DIR, { recursive: true });
     // Write then rename, so a concurrent reader never sees a partial file.
@@ -71,4 +72,50 @@ async function cachedBinary(text: string): Promise<Uint8Array> {
 export function kernelModule(): Promise<WebAssembly.Module> {
   cached ??= cachedBinary(kernelModuleText()).then((binary) => WebAssembly.compile(binary as Uint8Array<ArrayBuffer>));
   return cached;
+}
+
+let service: Worker | undefined;
+let nextRequest = 0;
+const pending = new Map<number, { resolve: (binary: Uint8Array) => void; reject: (error: Error) => void }>();
+
+/** Assembles `text` on the long-lived assembler thread, which keeps the process alive only while a request is pending. */
+function assembleInService(text: string): Promise<Uint8Array> {
+  if (service === undefined) {
+    const worker = new Worker(new URL('./assemble-service.mjs', import.meta.url));
+    worker.on('message', (reply: { id: number; binary?: Uint8Array; error?: string }) => {
+      const request = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (pending.size === 0) worker.unref();
+      if (request === undefined) return;
+      if (reply.binary !== undefined) request.resolve(reply.binary);
+      else request.reject(new Error(`assembling the fused cpu kernels failed: ${reply.error}`));
+    });
+    const failAll = (message: string): void => {
+      service = undefined;
+      for (const request of pending.values()) request.reject(new Error(`assembling the fused cpu kernels failed: ${message}`));
+      pending.clear();
+    };
+    worker.on('error', (error: Error) => failAll(error.message));
+    worker.on('exit', (code) => failAll(`the assembler thread exited with code ${code}`));
+    service = worker;
+  }
+  const worker = service;
+  const id = nextRequest++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.ref();
+    worker.postMessage({ id, text, optimizeLevel: OPTIMIZE_LEVEL });
+  });
+}
+
+const generated = new Map<string, Promise<WebAssembly.Module>>();
+
+/** Returns the compiled module of generated kernel text, from the process or disk cache when the same text was assembled before. */
+export function generatedModule(text: string): Promise<WebAssembly.Module> {
+  let module = generated.get(text);
+  if (module === undefined) {
+    module = cachedBinary(text, 'fused', assembleInService).then((binary) => WebAssembly.compile(binary as Uint8Array<ArrayBuffer>));
+    generated.set(text, module);
+  }
+  return module;
 }

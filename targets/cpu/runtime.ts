@@ -3,9 +3,13 @@
 // arguments to a shared control array, bumps the job counter, runs share 0 on the caller and waits
 // until every worker has counted its share done. The caller blocks in Atomics.wait, so a graph runs
 // synchronously from start to end and two runs never interleave in the memory.
+//
+// Modules generated per program (the fused kernels) load later: the caller posts the module to each
+// worker's message port and runs a load job, in which every worker receives it synchronously and
+// instantiates it on the same memory. Module 0 is the fixed kernel module.
 
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { kernelModule } from './assemble.ts';
 import { KERNEL_NAMES } from './wasm-source.ts';
 
@@ -19,7 +23,10 @@ const KERNEL = 3;
 const ARG_COUNT = 4;
 const STOP = 5;
 const READY = 6;
+const MODULE = 7;
 const ARGS = 16;
+/** The KERNEL value of a job that loads the module waiting on each worker's port. */
+const LOAD_MODULE = -1;
 const MAX_ARGS = 48;
 
 const PAGE_BYTES = 65536;
@@ -48,12 +55,35 @@ export function defaultCpuThreads(): number {
 
 type KernelFunction = (...args: number[]) => void;
 
+/**
+ * Host functions of generated modules. The generated code calls Math in float64 so that
+ * transcendental ops and the normal generator equal the reference executor's.
+ */
+const HOST_IMPORTS = {
+  exp: Math.exp,
+  log: Math.log,
+  log1p: Math.log1p,
+  cos: Math.cos,
+  invalidRandnKey: (key: number): never => {
+    throw new Error(`invalid randn key ${key}: expected an integer in [0, 2^24)`);
+  },
+};
+
+/** A module loaded on every thread; `functions` holds the calling thread's exports by index. */
+export interface LoadedModule {
+  id: number;
+  names: readonly string[];
+  functions: KernelFunction[];
+}
+
 export class CpuRuntime {
   readonly threads: number;
   readonly memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_MEMORY_BYTES / PAGE_BYTES, shared: true });
   private readonly control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
   private kernels: KernelFunction[] = [];
   private workers: Worker[] = [];
+  private ports: MessagePort[] = [];
+  private modules: LoadedModule[] = [];
   private starting: Promise<void> | undefined;
   private workerError: string | undefined;
   private f32: Float32Array = new Float32Array(this.memory.buffer);
@@ -73,10 +103,15 @@ export class CpuRuntime {
     const module = await kernelModule();
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.kernels = KERNEL_NAMES.map((name) => instance.exports[name] as KernelFunction);
+    this.modules = [{ id: 0, names: KERNEL_NAMES, functions: this.kernels }];
     for (let tid = 1; tid < this.threads; tid++) {
+      const { port1, port2 } = new MessageChannel();
       const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
-        workerData: { module, memory: this.memory, control: this.control, names: KERNEL_NAMES, tid, threads: this.threads },
+        workerData: { module, memory: this.memory, control: this.control, names: KERNEL_NAMES, tid, threads: this.threads, port: port2 },
+        transferList: [port2],
       });
+      port1.unref();
+      this.ports.push(port1);
       worker.on('error', (error: Error) => {
         this.workerError = `a cpu worker thread failed: ${error.message}`;
       });
@@ -126,6 +161,32 @@ export class CpuRuntime {
     const index = KERNEL_NAMES.indexOf(name);
     const kernel = this.kernels[index];
     if (kernel === undefined) throw new Error(`internal error: cpu kernel '${name}' used before CpuRuntime.start()`);
+    this.dispatch(0, index, kernel, name, args, parallel);
+  }
+
+  /** Runs function `index` of a loaded module, like `call`. */
+  callLoaded(module: LoadedModule, index: number, args: readonly number[], parallel: boolean): void {
+    this.dispatch(module.id, index, module.functions[index]!, module.names[index]!, args, parallel);
+  }
+
+  /**
+   * Instantiates `module` (which imports env.memory and the host functions) on the calling thread
+   * and on every worker, and returns its handle. `names` lists the exports that kernels call.
+   */
+  async loadModule(module: WebAssembly.Module, names: readonly string[]): Promise<LoadedModule> {
+    await this.start();
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory }, host: HOST_IMPORTS });
+    const loaded: LoadedModule = { id: this.modules.length, names, functions: names.map((name) => instance.exports[name] as KernelFunction) };
+    if (this.workers.length > 0) {
+      for (const port of this.ports) port.postMessage({ module, names: [...names], id: loaded.id });
+      this.dispatch(0, LOAD_MODULE, () => undefined, 'module load', [], true);
+      if (this.workerError !== undefined) throw new Error(`cpu target: ${this.workerError}`);
+    }
+    this.modules.push(loaded);
+    return loaded;
+  }
+
+  private dispatch(moduleId: number, index: number, kernel: KernelFunction, name: string, args: readonly number[], parallel: boolean): void {
     if (!parallel || this.workers.length === 0) {
       kernel(...args, 0, 1);
       return;
@@ -133,6 +194,7 @@ export class CpuRuntime {
     if (args.length > MAX_ARGS) throw new Error(`internal error: cpu kernel '${name}' takes more than ${MAX_ARGS} arguments`);
     if (this.workerError !== undefined) throw new Error(`cpu target: ${this.workerError}; set --threads 1 to run without workers`);
     const control = this.control;
+    control[MODULE] = moduleId;
     control[KERNEL] = index;
     control[ARG_COUNT] = args.length;
     for (let i = 0; i < args.length; i++) control[ARGS + i] = args[i]! | 0;
@@ -154,6 +216,7 @@ export class CpuRuntime {
       }
     }
     if (Atomics.load(control, FAILED) !== failedBefore) {
+      if (index === LOAD_MODULE) throw new Error('cpu target: a worker thread failed to instantiate a generated kernel module');
       // Rerun every worker's share here, so the error surfaces with its own message.
       for (let tid = 1; tid < this.threads; tid++) kernel(...args, tid, this.threads);
     }
