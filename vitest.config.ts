@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     reporters: ['default', './test/summary-reporter.ts'],
     setupFiles: ['./test/setup.ts'],
+    // Starts Xvfb for the headless-gl tests when no display is set.
+    globalSetup: ['./test/global-setup-xvfb.ts'],
   },
 });
