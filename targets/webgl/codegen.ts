@@ -51,6 +51,8 @@ export function planWebgl(program: FusedProgram, maxTextureSize: number): WebglP
   const steps: Step[] = [];
   const bufferLayouts = new Map<number, TextureLayout>();
   const tempSizes: number[] = [];
+  const outputNames = new Map<number, string>();
+  for (const [name, buffer] of program.outputs) outputNames.set(buffer, `'${name}'`);
   for (const kernel of program.kernels) {
     // Expressions that get their own texture before the kernel's outputs are computed.
     const materialized = new Map<number, number>();
@@ -71,7 +73,8 @@ export function planWebgl(program: FusedProgram, maxTextureSize: number): WebglP
     kernel.outputs.forEach((output, o) => {
       const buffer = program.buffers[output.buffer]!;
       const name = kernel.outputs.length > 1 ? `${kernel.name}_out${o}` : kernel.name;
-      const layout = textureLayout(`b${buffer.id} (output of ${kernel.name})`, buffer.shape, maxTextureSize);
+      const tensor = outputNames.get(output.buffer) ?? `b${buffer.id}`;
+      const layout = textureLayout(`${tensor} (written by ${kernel.name})`, buffer.shape, maxTextureSize);
       bufferLayouts.set(output.buffer, layout);
       const writes: Storage = { kind: 'buffer', buffer: output.buffer };
       steps.push({ kind: 'kernel', kernel: writeGpuKernel(kernel, output.expr, materialized, layout, name, writes) });

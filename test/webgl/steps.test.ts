@@ -1,0 +1,79 @@
+// The fashion-32 training steps on the webgl target against the reference executor: the generator
+// step (forward, loss and every parameter gradient) and the discriminator step with R1 (forward,
+// the input gradient and the double backward through it). headless-gl runs the 8x8 fading stage,
+// because compiling some 280 shaders of the 32x32 stage on a software GL takes over 30 s; gpu.js
+// cpu mode runs the full 32x32 fading stage.
+//
+// Tolerance: every output within 5e-3 of its own largest magnitude plus 1e-5 of the largest
+// magnitude over all outputs. Kernels sum in float32 (the reference in float64), and the second
+// term covers gradients that nearly cancel, such as the bias just before an instance norm, where
+// the two legitimately differ in every digit.
+
+import { describe, expect, it } from 'vitest';
+import { checkFile } from '../../src/check/index.ts';
+import { type Graph, numel } from '../../src/ir/graph.ts';
+import { buildDiscriminatorStep, buildGeneratorStep } from '../../src/layers/programs.ts';
+import { initParams } from '../../src/params/init.ts';
+import type { TensorMap } from '../../src/runtime/tensor.ts';
+import { runGraph } from '../../targets/ref/index.ts';
+import { uniformSource } from '../ref/helpers.ts';
+import { MODES, webglTarget } from './helpers.ts';
+
+const spec = checkFile('examples/fashion-32.sgan').spec!;
+const params = initParams(spec, 3);
+const BATCH = 2;
+
+/** Feeds the parameters and every other input: RNG keys 7, mixing and truncation off, the rest uniform in [-1, 1). */
+function stepFeeds(graph: Graph): TensorMap {
+  const next = uniformSource(99);
+  const feeds: TensorMap = { ...params };
+  for (const [name, id] of graph.inputs()) {
+    const shape = [...graph.shape(id)];
+    const data = new Float32Array(numel(shape));
+    if (name.endsWith('key')) data.fill(7);
+    else if (name === 'mix') data.fill(0);
+    else if (name === 'trunc') data.fill(1);
+    else for (let i = 0; i < data.length; i++) data[i] = next(-1, 1);
+    feeds[name] = { shape, data };
+  }
+  return feeds;
+}
+
+function expectClose(actual: TensorMap, expected: TensorMap): void {
+  const names = Object.keys(expected);
+  expect(Object.keys(actual).sort()).toEqual([...names].sort());
+  const overall = Math.max(...names.map((name) => Math.max(...expected[name]!.data.map(Math.abs))));
+  const failures: string[] = [];
+  for (const name of names) {
+    const want = expected[name]!.data;
+    const got = actual[name]!.data;
+    const own = Math.max(...want.map(Math.abs));
+    const bound = 5e-3 * own + 1e-5 * overall;
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    if (!(worst <= bound)) failures.push(`${name}: error ${worst}, bound ${bound}`);
+  }
+  expect(failures).toEqual([]);
+}
+
+for (const { mode, skip } of MODES) {
+  const stage = mode === 'cpu' ? 32 : 8;
+  describe.skipIf(skip)(`webgl ${mode} fashion-32 steps at ${stage}x${stage}`, () => {
+    it('generator step equals ref within tolerance', async () => {
+      const graph = buildGeneratorStep(spec, { stage, batch: BATCH, fading: true });
+      const feeds = stepFeeds(graph);
+      const program = webglTarget(mode).compile(graph, 'g');
+      const first = await program.run(feeds);
+      expectClose(first, runGraph(graph, feeds));
+      // A second run reuses the built kernels and their textures and must give the same values.
+      const second = await program.run(feeds);
+      for (const name of Object.keys(first)) expect(second[name]!.data).toEqual(first[name]!.data);
+    });
+
+    it('discriminator step with R1 equals ref within tolerance', async () => {
+      const graph = buildDiscriminatorStep(spec, { stage, batch: BATCH, fading: true, r1Gamma: spec.train.r1Gamma });
+      const feeds = stepFeeds(graph);
+      expectClose(await webglTarget(mode).compile(graph, 'd').run(feeds), runGraph(graph, feeds));
+    });
+  });
+}
