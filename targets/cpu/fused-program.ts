@@ -67,6 +67,8 @@ class ScratchRegion {
 /** A call of a generated function: byte addresses of its inputs then outputs. */
 interface MapStep {
   kind: 'map';
+  /** The profile key: the kernel's name without its number, or the part of a contraction kernel. */
+  label: string;
   function: number;
   addresses: number[];
   parallel: boolean;
@@ -74,6 +76,7 @@ interface MapStep {
 
 interface ContractionStep {
   kind: 'contraction';
+  label: string;
   expr: Extract<KernelExpr, { kind: 'matmul' | 'conv2d' | 'conv2dBackInput' | 'conv2dBackWeight' }>;
   operandShapes: [Shape, Shape];
   operands: [number, number];
@@ -83,15 +86,16 @@ interface ContractionStep {
 
 interface ReferenceStep {
   kind: 'reference';
+  label: string;
   kernel: Kernel;
 }
 
 type Step = MapStep | ContractionStep | ReferenceStep;
 
-/** The steps of one kernel, labelled for profiles. */
-interface KernelPlan {
-  label: string;
-  steps: Step[];
+
+export interface FusedCpuOptions {
+  /** Selects kernels (by name, such as `k12_conv2d_lrelu`) to run with the reference executor, to isolate a wrong generated kernel. */
+  referenceKernels?: (name: string) => boolean;
 }
 
 const CONTRACTION_KINDS = new Set(['matmul', 'conv2d', 'conv2dBackInput', 'conv2dBackWeight']);
@@ -109,7 +113,7 @@ export class FusedCpuProgram {
   private readonly address: number[];
   private readonly functions: MapFunction[] = [];
   private readonly texts: string[] = [];
-  private readonly plans: KernelPlan[] = [];
+  private readonly plans: Step[][] = [];
   private readonly totalBytes: number;
   private module: Promise<LoadedModule> | undefined;
   /** Kernels that run with the fused reference executor because the generator does not compile them. */
@@ -119,6 +123,7 @@ export class FusedCpuProgram {
     readonly graph: Graph,
     private readonly rt: CpuRuntime,
     name: string,
+    private readonly options: FusedCpuOptions = {},
   ) {
     this.program = compileKernels(graph, cpuLimits(), { label: name }).program;
     const program = this.program;
@@ -171,16 +176,20 @@ export class FusedCpuProgram {
     return index;
   }
 
-  private mapStep(fn: Omit<MapFunction, 'name'>, addresses: number[]): MapStep {
+  private mapStep(label: string, fn: Omit<MapFunction, 'name'>, addresses: number[]): MapStep {
     const index = this.addFunction(fn);
-    return { kind: 'map', function: index, addresses, parallel: mapWork(this.functions[index]!) >= MIN_PARALLEL_WORK };
+    return { kind: 'map', label, function: index, addresses, parallel: mapWork(this.functions[index]!) >= MIN_PARALLEL_WORK };
   }
 
   /** Plans one kernel's steps; returns them with the scratch bytes they use from `scratch` on. */
-  private planKernel(kernel: Kernel, scratch: number): { plan: KernelPlan; bytes: number } {
+  private planKernel(kernel: Kernel, scratch: number): { plan: Step[]; bytes: number } {
     const outputs = kernel.outputs.map((output) => this.address[output.buffer]!);
     const functionCount = this.functions.length;
     const textCount = this.texts.length;
+    if (this.options.referenceKernels?.(kernel.name) === true) {
+      this.fallbacks.push(`${kernel.name}: requested`);
+      return { plan: [{ kind: 'reference', label: 'reference executor', kernel }], bytes: 0 };
+    }
     try {
       const region = new ScratchRegion(scratch);
       const steps: Step[] = [];
@@ -189,16 +198,16 @@ export class FusedCpuProgram {
         this.planContraction(kernel, exprs, inputs, outputs, steps, region);
       } else {
         const fn = { shape: kernel.shape, exprs, inputs: inputs.length, outputs: kernel.outputs.map((o) => o.expr) };
-        steps.push(this.mapStep(fn, [...inputs, ...outputs]));
+        steps.push(this.mapStep(kernel.name.replace(/^k\d+_/, ''), fn, [...inputs, ...outputs]));
       }
-      return { plan: { label: kernel.name, steps }, bytes: region.bytes };
+      return { plan: steps, bytes: region.bytes };
     } catch (error) {
       if (!(error instanceof UnsupportedExpression)) throw error;
       // Drop the functions of a half-planned kernel, so the module holds only called ones.
       this.functions.length = functionCount;
       this.texts.length = textCount;
       this.fallbacks.push(`${kernel.name}: ${error.message}`);
-      return { plan: { label: kernel.name, steps: [{ kind: 'reference', kernel }] }, bytes: 0 };
+      return { plan: [{ kind: 'reference', label: 'reference executor', kernel }], bytes: 0 };
     }
   }
 
@@ -214,7 +223,7 @@ export class FusedCpuProgram {
     kernel.exprs.forEach((expr, id) => {
       if (expr.kind !== 'randn') return;
       const at = region.reserve(4 * numel(expr.shape));
-      steps.push(this.mapStep({ shape: expr.shape, exprs: kernel.exprs, inputs: original.length, outputs: [id] }, [...original, at]));
+      steps.push(this.mapStep('randn', { shape: expr.shape, exprs: kernel.exprs, inputs: original.length, outputs: [id] }, [...original, at]));
       exprs[id] = { kind: 'load', shape: expr.shape, input: inputs.length };
       inputs.push(at);
     });
@@ -233,7 +242,7 @@ export class FusedCpuProgram {
       const source = exprs[throughReshapes(exprs, id)]!;
       if (source.kind === 'load') return inputs[source.input]!;
       const at = region.reserve(4 * numel(exprs[id]!.shape));
-      steps.push(this.mapStep({ shape: exprs[id]!.shape, exprs, inputs: inputs.length, outputs: [id] }, [...inputs, at]));
+      steps.push(this.mapStep(`${expr.kind} prologue`, { shape: exprs[id]!.shape, exprs, inputs: inputs.length, outputs: [id] }, [...inputs, at]));
       return at;
     }) as [number, number];
 
@@ -242,13 +251,13 @@ export class FusedCpuProgram {
     const result = direct ? outputs[0]! : region.reserve(4 * numel(expr.shape));
     const operandShapes: [Shape, Shape] = [exprs[operandIds[0]]!.shape, exprs[operandIds[1]]!.shape];
     const scratch = region.reserve(contractionScratchBytes(expr, operandShapes));
-    steps.push({ kind: 'contraction', expr, operandShapes, operands: operandAddresses, output: result, scratch });
+    steps.push({ kind: 'contraction', label: expr.kind, expr, operandShapes, operands: operandAddresses, output: result, scratch });
 
     if (!direct) {
       // The epilogue reads the contraction's result as one more input.
       const epilogue = exprs.map((e, id): KernelExpr => (id === core ? { kind: 'load', shape: expr.shape, input: inputs.length } : e));
       const fn = { shape: kernel.shape, exprs: epilogue, inputs: inputs.length + 1, outputs: kernel.outputs.map((o) => o.expr) };
-      steps.push(this.mapStep(fn, [...inputs, result, ...outputs]));
+      steps.push(this.mapStep(`${expr.kind} epilogue`, fn, [...inputs, result, ...outputs]));
     }
   }
 
@@ -268,14 +277,14 @@ export class FusedCpuProgram {
     }
 
     for (const plan of this.plans) {
-      const start = profile === undefined ? 0 : performance.now();
-      for (const step of plan.steps) this.runStep(step, module);
-      if (profile !== undefined) {
-        const key = plan.label.replace(/^k\d+_/, '');
-        const entry = profile.get(key) ?? { ms: 0, count: 0 };
+      for (const step of plan) {
+        const start = profile === undefined ? 0 : performance.now();
+        this.runStep(step, module);
+        if (profile === undefined) continue;
+        const entry = profile.get(step.label) ?? { ms: 0, count: 0 };
         entry.ms += performance.now() - start;
         entry.count++;
-        profile.set(key, entry);
+        profile.set(step.label, entry);
       }
     }
 

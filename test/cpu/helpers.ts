@@ -1,9 +1,12 @@
 // Helpers for comparing the cpu target with the reference executor.
 
 import { expect } from 'vitest';
+import { checkFile } from '../../src/check/index.ts';
 import { Builder } from '../../src/ir/builder.ts';
 import { type Graph, type NodeId, numel, type Shape } from '../../src/ir/graph.ts';
 import { verifyGraph } from '../../src/ir/verify.ts';
+import type { ModelSpec } from '../../src/model/spec.ts';
+import { initParams } from '../../src/params/init.ts';
 import type { TensorMap } from '../../src/runtime/tensor.ts';
 import { createCpuTarget } from '../../targets/cpu/index.ts';
 import { runGraph } from '../../targets/ref/index.ts';
@@ -14,6 +17,67 @@ export const UNIT_ROUNDOFF = 2 ** -24;
 
 export const cpu1 = createCpuTarget({ threads: 1 });
 export const cpu2 = createCpuTarget({ threads: 2 });
+/** The op-by-op path, which the fused kernels are compared with. */
+export const cpu2OpByOp = createCpuTarget({ threads: 2, fused: false });
+
+let fashion: { spec: ModelSpec; params: TensorMap } | undefined;
+
+/** The checked fashion-32 example and its parameters from seed 3, loaded on first use. */
+export function fashion32(): { spec: ModelSpec; params: TensorMap } {
+  if (fashion === undefined) {
+    const spec = checkFile('examples/fashion-32.sgan').spec!;
+    fashion = { spec, params: initParams(spec, 3) };
+  }
+  return fashion;
+}
+
+/** Feeds the fashion-32 parameters and every other input: RNG keys 7, mixing and truncation off, the rest uniform in [-1, 1). */
+export function stepFeeds(graph: Graph): TensorMap {
+  const next = uniformSource(99);
+  const feeds: TensorMap = { ...fashion32().params };
+  for (const [name, id] of graph.inputs()) {
+    const shape = [...graph.shape(id)];
+    const data = new Float32Array(numel(shape));
+    if (name.endsWith('key')) data.fill(7);
+    else if (name === 'mix') data.fill(0);
+    else if (name === 'trunc') data.fill(1);
+    else for (let i = 0; i < data.length; i++) data[i] = next(-1, 1);
+    feeds[name] = { shape, data };
+  }
+  return feeds;
+}
+
+/**
+ * Asserts every output within 5e-3 of its own largest magnitude plus 1e-5 of the largest magnitude
+ * over all outputs. The second term covers gradients that nearly cancel, such as the bias just before
+ * an instance norm, where float32 and float64 sums legitimately differ in every digit.
+ */
+export function expectClose(actual: TensorMap, expected: TensorMap): void {
+  const names = Object.keys(expected);
+  expect(Object.keys(actual).sort()).toEqual([...names].sort());
+  const overall = Math.max(...names.map((name) => Math.max(...expected[name]!.data.map(Math.abs))));
+  const failures: string[] = [];
+  for (const name of names) {
+    const want = expected[name]!.data;
+    const got = actual[name]!.data;
+    const own = Math.max(...want.map(Math.abs));
+    const bound = 5e-3 * own + 1e-5 * overall;
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    if (!(worst <= bound)) failures.push(`${name}: error ${worst}, bound ${bound}`);
+  }
+  expect(failures).toEqual([]);
+}
+
+/** Asserts that every output of `a` equals the same output of `b` bit for bit. */
+export function expectIdentical(a: TensorMap, b: TensorMap): void {
+  for (const name of Object.keys(a)) {
+    const x = a[name]!.data;
+    const y = b[name]!.data;
+    const differing = [...x.keys()].filter((i) => !Object.is(x[i], y[i]));
+    expect(differing.length, `${name} differs at ${differing.slice(0, 3).join(', ')}`).toBe(0);
+  }
+}
 
 /** Uniform values in [-1, 1) from `seed`. */
 export function randomFeeds(graph: Graph, seed: number): TensorMap {

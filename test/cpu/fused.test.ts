@@ -1,0 +1,120 @@
+// The cpu target's fused path: generated kernels against the reference executor on the vector
+// access patterns of the code generator (consecutive, equal and per-lane operands, the scalar tail),
+// row kernels such as instance norm, the normal generator's key check on worker threads, the
+// reference-executor fallback, and fused against op-by-op results on the fashion-32 programs.
+//
+// Bounds: movement, sums in float64, sqrt, division and the normal generator are exact, because the
+// generated code performs the same float32 operations and float64 sums in the same order as the
+// reference executor. The fashion-32 programs use the steps' bound (see helpers.ts expectClose).
+
+import { describe, expect, it } from 'vitest';
+import type { Builder } from '../../src/ir/builder.ts';
+import type { NodeId } from '../../src/ir/graph.ts';
+import { buildDiscriminatorStep, buildGenerator, buildGeneratorStep } from '../../src/layers/programs.ts';
+import { FusedCpuProgram } from '../../targets/cpu/fused-program.ts';
+import { cpuRuntime } from '../../targets/cpu/runtime.ts';
+import { runFused } from '../../targets/ref/fused.ts';
+import { buildGraph, cpu1, cpu2, cpu2OpByOp, expectClose, expectExact, expectIdentical, fashion32, randomFeeds, stepFeeds } from './helpers.ts';
+
+/** Instance norm over H and W with a per-channel scale and bias: (x - mean) / sqrt(var + 1e-8) * s + b. */
+function instanceNorm(b: Builder, x: NodeId, s: NodeId, bias: NodeId): NodeId {
+  const [n, c, h, w] = b.shape(x) as [number, number, number, number];
+  const count = b.fill([n, c, 1, 1], 1 / (h * w));
+  const mean = b.mul(b.sum(x, [2, 3], true), count);
+  const centered = b.binary('sub', x, b.broadcastTo(mean, [n, c, h, w]));
+  const variance = b.mul(b.sum(b.mul(centered, centered), [2, 3], true), count);
+  const deviation = b.unary('sqrt', b.add(variance, b.fill([n, c, 1, 1], 1e-8)), 0);
+  const normalized = b.binary('div', centered, b.broadcastTo(deviation, [n, c, h, w]));
+  return b.add(b.mul(normalized, b.broadcastTo(s, [n, c, h, w])), b.broadcastTo(bias, [n, c, h, w]));
+}
+
+describe('cpu fused kernels', () => {
+  it('vector operand paths equal ref exactly', async () => {
+    // Each output adds x to a movement of y that the generator reads differently per 4 lanes.
+    const cases: [string, Record<string, number[]>, (b: Builder, x: Record<string, NodeId>) => NodeId][] = [
+      ['consecutive, aligned (permute keeping the last axis)', { x: [3, 2, 8], y: [2, 3, 8] }, (b, x) => b.add(x.x!, b.permute(x.y!, [1, 0, 2]))],
+      ['consecutive, unaligned (slice from column 1)', { x: [3, 8], y: [3, 9] }, (b, x) => b.add(x.x!, b.slice(x.y!, [0, 1], [3, 9], [1, 1]))],
+      ['equal lanes (channel bias)', { x: [2, 3, 4, 4], y: [1, 3, 1, 1] }, (b, x) => b.add(x.x!, b.broadcastTo(x.y!, [2, 3, 4, 4]))],
+      ['equal lanes over two axes', { x: [5, 2, 2], y: [5, 1, 1] }, (b, x) => b.add(x.x!, b.broadcastTo(x.y!, [5, 2, 2]))],
+      ['per lane (transpose)', { x: [6, 5], y: [5, 6] }, (b, x) => b.add(x.x!, b.permute(x.y!, [1, 0]))],
+      ['per lane (transpose with 4 columns)', { x: [8, 4], y: [4, 8] }, (b, x) => b.add(x.x!, b.permute(x.y!, [1, 0]))],
+      [
+        'per lane after an unaligned slice',
+        { x: [44], y: [2, 3, 8] },
+        (b, x) => b.add(x.x!, b.slice(b.reshape(b.permute(x.y!, [1, 0, 2]), [48]), [1], [45], [1])),
+      ],
+      ['per lane (flip of the last axis)', { x: [3, 8], y: [3, 8] }, (b, x) => b.add(x.x!, b.flip(x.y!, [1]))],
+      ['per lane (interior padding)', { x: [2, 7], y: [2, 4] }, (b, x) => b.add(x.x!, b.pad(x.y!, [0, 0], [0, 0], [0, 1]))],
+      ['scalar tail (n mod 4 = 3)', { x: [3, 5], y: [3, 1] }, (b, x) => b.mul(x.x!, b.broadcastTo(x.y!, [3, 5]))],
+    ];
+    for (const [name, inputs, build] of cases) {
+      const graph = buildGraph(inputs, build);
+      await expect(expectExact(graph, randomFeeds(graph, name.length)), name).resolves.toBeUndefined();
+    }
+  });
+
+  it('instance norm row kernels equal ref exactly', async () => {
+    for (const shape of [
+      [2, 3, 5, 7],
+      [2, 4, 8, 8],
+    ]) {
+      const [n, c] = shape as [number, number];
+      const graph = buildGraph({ x: shape, s: [n, c, 1, 1], b: [n, c, 1, 1] }, (b, x) => instanceNorm(b, x.x!, x.s!, x.b!));
+      const program = new FusedCpuProgram(graph, cpuRuntime(2), 'norm');
+      expect(program.program.kernels.map((kernel) => kernel.kind)).toContain('row');
+      await expectExact(graph, randomFeeds(graph, 41));
+    }
+  });
+
+  it('transcendental ops in one kernel equal ref exactly', async () => {
+    const graph = buildGraph({ x: [3, 11] }, (b, x) =>
+      b.add(b.unary('softplus', b.unary('exp', x.x!, 0), 0), b.unary('sigmoid', b.unary('log', b.unary('abs', x.x!, 0), 0), 0)),
+    );
+    const feeds = randomFeeds(graph, 42);
+    feeds.x!.data[0] = 0;
+    await expectExact(graph, feeds);
+  });
+
+  it('randn with an invalid key fails on worker threads', async () => {
+    const graph = buildGraph({ key: [] }, (b, x) => b.randn([64, 1024], x.key!, 3));
+    await expectExact(graph, { key: { shape: [], data: Float32Array.of(99) } });
+    await expect(cpu2.compile(graph, 'noise').run({ key: { shape: [], data: Float32Array.of(0.5) } })).rejects.toThrow(
+      'invalid randn key 0.5: expected an integer in [0, 2^24)',
+    );
+  });
+
+  it('reference fallback equals the fused model', async () => {
+    const graph = buildGraph({ x: [2, 4, 8, 8], s: [2, 4, 1, 1], b: [2, 4, 1, 1], w: [4, 4, 3, 3] }, (b, x) =>
+      b.conv2d(b.unary('lrelu', instanceNorm(b, x.x!, x.s!, x.b!), 0.2), x.w!, { stride: 1, padding: [1, 1, 1, 1], groups: 1 }),
+    );
+    const feeds = randomFeeds(graph, 43);
+    const program = new FusedCpuProgram(graph, cpuRuntime(2), 'fallback', { referenceKernels: () => true });
+    expect(program.fallbacks).toHaveLength(program.program.kernels.length);
+    expectIdentical(await program.run(feeds), runFused(program.program, feeds));
+  });
+
+  it('fashion-32 programs compile without fallbacks', () => {
+    const { spec } = fashion32();
+    const step = buildDiscriminatorStep(spec, { stage: 32, batch: 4, fading: true, r1Gamma: spec.train.r1Gamma });
+    expect(new FusedCpuProgram(step, cpuRuntime(2), 'd').fallbacks).toEqual([]);
+  });
+
+  it('fused equals op by op on fashion-32 programs', async () => {
+    const { spec } = fashion32();
+    const programs = [
+      buildGenerator(spec, { stage: 16, batch: 2, fading: true, noise: 'random' }),
+      buildGeneratorStep(spec, { stage: 16, batch: 2, fading: true }),
+      buildDiscriminatorStep(spec, { stage: 16, batch: 2, fading: true, r1Gamma: spec.train.r1Gamma }),
+    ];
+    for (const graph of programs) {
+      const feeds = stepFeeds(graph);
+      expectClose(await cpu2.compile(graph, 'fused').run(feeds), await cpu2OpByOp.compile(graph, 'op-by-op').run(feeds));
+    }
+  });
+
+  it('fused results do not depend on the thread count', async () => {
+    const graph = buildGraph({ x: [4, 16, 32, 32], s: [4, 16, 1, 1], b: [4, 16, 1, 1] }, (b, x) => b.unary('lrelu', instanceNorm(b, x.x!, x.s!, x.b!), 0.2));
+    const feeds = randomFeeds(graph, 44);
+    expectIdentical(await cpu1.compile(graph, 'one').run(feeds), await cpu2.compile(graph, 'two').run(feeds));
+  });
+});
