@@ -1,6 +1,6 @@
 // Builds the playground with Vite into web/dist, and tells whether an existing build is older than
 // the sources it bundles.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,36 +38,79 @@ export interface BuildOptions {
   verbose?: boolean;
 }
 
-/** Runs Vite's build with web/vite.config.ts. */
+/** A build lock older than this belongs to a process that died mid-build, so it is taken over. */
+const STALE_LOCK_MS = 5 * 60_000;
+
+/**
+ * Runs Vite's build with web/vite.config.ts into a temporary folder, then swaps it in for web/dist,
+ * so a server that reads web/dist meanwhile sees the old build or the new one, never half of one.
+ */
 export async function buildWebApp(options: BuildOptions = {}): Promise<void> {
   const { build } = await import('vite');
   const alias =
     options.gpuTargets === false ? [{ find: /^(.*\/)?target-modules\.ts$/, replacement: join(webDir, 'src', 'target-modules-none.ts') }] : [];
-  await build({
-    configFile: join(webDir, 'vite.config.ts'),
-    logLevel: options.verbose === true ? 'info' : 'error',
-    resolve: { alias },
-  });
+  const staging = `${distDir}.tmp-${process.pid}`;
+  try {
+    await build({
+      configFile: join(webDir, 'vite.config.ts'),
+      logLevel: options.verbose === true ? 'info' : 'error',
+      resolve: { alias },
+      build: { outDir: staging, emptyOutDir: true },
+    });
+    const old = `${distDir}.old-${process.pid}`;
+    if (existsSync(distDir)) renameSync(distDir, old);
+    renameSync(staging, distDir);
+    rmSync(old, { recursive: true, force: true });
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /**
- * Builds web/dist when it is missing or stale (or always with `force`); returns a note for the user
- * when it built, or undefined when the build was up to date. A GPU target that fails to bundle (its
- * code may be mid-change) does not stop the app: it is built again without them, and the note says so.
+ * Runs `work` while holding web/dist.lock, so that two processes (a server and a test, say) never
+ * build at the same time. A process that finds the lock taken waits for it.
  */
-export async function ensureWebApp(options: BuildOptions & { force?: boolean } = {}): Promise<string | undefined> {
-  if (options.force !== true && !buildIsStale()) return undefined;
-  if (options.gpuTargets === false) {
-    await buildWebApp(options);
-    return 'built the web app into web/dist without the GPU targets';
+async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
+  const lock = `${distDir}.lock`;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
   try {
-    await buildWebApp(options);
-    return 'built the web app into web/dist';
-  } catch (error) {
-    const message = (error as Error).message;
-    if (!/targets[\\/](wgsl|webgl)[\\/]/.test(message)) throw error;
-    await buildWebApp({ ...options, gpuTargets: false });
-    return `built the web app into web/dist without the GPU targets, because they failed to bundle:\n${message.trim()}`;
+    return await work();
+  } finally {
+    rmSync(lock, { force: true });
   }
+}
+
+/**
+ * Builds web/dist when it is missing or stale, or always with `force`. Returns a note for the user
+ * when it built, and undefined when the build was up to date. A GPU target that fails to bundle (its
+ * code may be mid-change) does not stop the app, because the app is then built without the GPU
+ * targets and the note says so.
+ */
+export async function ensureWebApp(options: BuildOptions & { force?: boolean } = {}): Promise<string | undefined> {
+  return withBuildLock(async () => {
+    // Checked under the lock, so a build that another process just finished counts.
+    if (options.force !== true && !buildIsStale()) return undefined;
+    if (options.gpuTargets === false) {
+      await buildWebApp(options);
+      return 'built the web app into web/dist without the GPU targets';
+    }
+    try {
+      await buildWebApp(options);
+      return 'built the web app into web/dist';
+    } catch (error) {
+      const message = (error as Error).message;
+      if (!/targets[\\/](wgsl|webgl)[\\/]/.test(message)) throw error;
+      await buildWebApp({ ...options, gpuTargets: false });
+      return `built the web app into web/dist without the GPU targets, because they failed to bundle:\n${message.trim()}`;
+    }
+  });
 }

@@ -33,7 +33,18 @@ let lastSpecKey = '';
 const viewsRoot = document.querySelector<HTMLElement>('#views')!;
 const kernels = new KernelsView(document.querySelector<HTMLElement>('#panel-kernels')!);
 const graph = new GraphView(document.querySelector<HTMLElement>('#panel-graph')!, (selection) => kernels.update(spec, selection));
-const sampler = new SamplerView(document.querySelector<HTMLElement>('#panel-sampler')!, engine, () => spec);
+const sampler = new SamplerView(
+  document.querySelector<HTMLElement>('#panel-sampler')!,
+  engine,
+  () => spec,
+  (reason) => {
+    void engine.then((picked) => {
+      engineBadge.textContent = `engine: CPU (TypeScript), after ${picked.label} failed`;
+      engineBadge.title = `${picked.label} failed, so sampling moved to the TypeScript executor: ${reason}`;
+      engineBadge.dataset['engine'] = 'CPU (TypeScript)';
+    });
+  },
+);
 
 /** Redraws the graph views only when the checked model changes, not on every keystroke. */
 function onCheck(result: CheckResult): void {
@@ -110,9 +121,11 @@ async function connectRun(): Promise<void> {
   loadServed.addEventListener('click', () => {
     void fetchRun().then((latest) => (latest === undefined ? undefined : sampleFromRun(latest)));
   });
-  const file = `${info.name}/model.sgan`;
-  editor.setText(info.model, file);
-  selectTab('run');
+  // An example named in the URL stays in the editor; otherwise the run's model replaces it.
+  if (params.get('example') === null) {
+    editor.setText(info.model, `${info.name}/model.sgan`);
+    selectTab('run');
+  }
 }
 
 void connectRun();

@@ -4,7 +4,7 @@
 import type { DrawGraph } from '../analyze.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const BOX_WIDTH = 210;
+const BOX_WIDTH = 250;
 const BOX_HEIGHT = 36;
 const GAP_X = 18;
 const GAP_Y = 26;
@@ -94,9 +94,9 @@ export function drawGraph(graph: DrawGraph, onSelect?: (id: number) => void): SV
     const group = element('g', { class: 'node', transform: `translate(${x},${y})`, 'data-id': node.id });
     group.append(element('rect', { width: BOX_WIDTH, height: BOX_HEIGHT, rx: 5, fill: colourOf(node.group), class: node.lane === 1 ? 'fade' : '' }));
     const title = element('text', { x: 7, y: 15, class: 'title' });
-    title.textContent = clip(node.title, 30);
+    title.textContent = clip(node.title, 36);
     const detail = element('text', { x: 7, y: 29, class: 'detail' });
-    detail.textContent = clip(node.detail, 34);
+    detail.textContent = clip(node.detail, 41);
     const tooltip = element('title', {});
     tooltip.textContent = `${node.title}\n${node.detail}`;
     group.append(tooltip, title, detail);

@@ -9,35 +9,48 @@ import type { GraphSelection } from './graph-view.ts';
 
 export type KernelLanguage = 'wgsl' | 'glsl' | 'ir';
 
+/** Names of the generated code in messages. The WebGL target writes gpu.js kernel functions, which gpu.js turns into GLSL. */
+const LANGUAGE_NAMES = { wgsl: 'WGSL', glsl: 'WebGL2 (gpu.js)' } as const;
+
+/** Kernel names and their source texts, in dispatch order. */
+interface KernelSources {
+  names: string[];
+  sources: string[];
+}
+
 /**
- * Turns what a code generator returns into one source text per kernel. It accepts an array of
- * strings or of objects with a `source` or `code` field, or a Map or record from kernel name to text,
- * because the generators' return types are still settling.
+ * Turns what a code generator returns into named sources. It accepts an array of strings or of
+ * objects with `name` and `source` (or `code`), or a Map or record from kernel name to text, because
+ * the generators' return types differ. The generators plan kernels under their own limits, so
+ * their kernel list can differ from the WebGPU-limit list that the kernel IR shows.
  */
-function normalizeSources(value: unknown, names: readonly string[]): string[] {
+function normalizeSources(value: unknown, fallbackNames: readonly string[]): KernelSources {
   const text = (entry: unknown): string => {
     if (typeof entry === 'string') return entry;
     if (entry !== null && typeof entry === 'object') {
       const record = entry as Record<string, unknown>;
-      const source = record['source'] ?? record['code'] ?? record['wgsl'] ?? record['glsl'];
+      const source = record['source'] ?? record['code'];
       if (typeof source === 'string') return source;
     }
     return JSON.stringify(entry, null, 2);
   };
-  if (Array.isArray(value)) return value.map(text);
-  if (value instanceof Map) return names.map((name) => text(value.get(name)));
+  const nameOf = (entry: unknown, index: number): string => {
+    const name = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)['name'] : undefined;
+    return typeof name === 'string' ? name : (fallbackNames[index] ?? `kernel ${index}`);
+  };
+  if (Array.isArray(value)) return { names: value.map(nameOf), sources: value.map(text) };
+  if (value instanceof Map) return { names: [...value.keys()].map(String), sources: [...value.values()].map(text) };
   if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    if (Array.isArray(record['kernels'])) return (record['kernels'] as unknown[]).map(text);
-    return names.map((name) => text(record[name]));
+    const entries = Object.entries(value as Record<string, unknown>);
+    return { names: entries.map(([name]) => name), sources: entries.map(([, entry]) => text(entry)) };
   }
-  return [];
+  return { names: [], sources: [] };
 }
 
-async function generatedSources(language: 'wgsl' | 'glsl', graph: Graph, names: readonly string[]): Promise<string[] | string> {
+async function generatedSources(language: 'wgsl' | 'glsl', graph: Graph, names: readonly string[]): Promise<KernelSources | string> {
   const load = language === 'wgsl' ? loadWgslModule : loadWebglModule;
   const exportName = language === 'wgsl' ? 'wgslKernelSources' : 'webglKernelSources';
-  if (load === undefined) return `The ${language.toUpperCase()} code generator is not part of this build; the kernel IR is shown instead.`;
+  if (load === undefined) return `The ${LANGUAGE_NAMES[language]} code generator is not part of this build; the kernel IR is shown instead.`;
   const module = await load();
   const generate = module[exportName];
   if (typeof generate !== 'function') return `targets/${language === 'wgsl' ? 'wgsl' : 'webgl'}/index.ts has no ${exportName}; the kernel IR is shown instead.`;
@@ -83,25 +96,29 @@ export class KernelsView {
       this.note.textContent = `could not compile the kernels: ${(error as Error).message}`;
       return;
     }
-    const names = view.program!.kernels.map((kernel) => kernel.name);
+    let names = view.program!.kernels.map((kernel) => `${kernel.name} (${kernel.kind})`);
     const language = this.language.value as KernelLanguage;
     let sources = view.kernelText!;
     let note = `${view.graph.title}: ${names.length} kernels, arena ${(view.program!.peakBytes / 1024).toFixed(1)} KiB at batch 1.`;
     if (language !== 'ir') {
       try {
-        const generated = await generatedSources(language, buildPrimitiveGraph(spec, selection.network, stage), names);
+        const kernelNames = view.program!.kernels.map((kernel) => kernel.name);
+        const generated = await generatedSources(language, buildPrimitiveGraph(spec, selection.network, stage), kernelNames);
         if (typeof generated === 'string') note += ` ${generated}`;
-        else sources = generated;
+        else {
+          ({ names, sources } = generated);
+          note += ` The ${LANGUAGE_NAMES[language]} generator planned ${names.length} kernels under its own limits.`;
+        }
       } catch (error) {
-        note += ` The ${language.toUpperCase()} generator failed: ${(error as Error).message}; the kernel IR is shown instead.`;
+        note += ` The ${LANGUAGE_NAMES[language]} generator failed: ${(error as Error).message}; the kernel IR is shown instead.`;
       }
     }
     if (ticket !== this.renderCount) return;
     this.note.textContent = note;
     this.list.replaceChildren(
-      ...view.program!.kernels.map((kernel, k) => {
+      ...names.map((name, k) => {
         const item = document.createElement('li');
-        item.textContent = `${kernel.name} (${kernel.kind})`;
+        item.textContent = name;
         item.className = k === this.selected ? 'selected' : '';
         item.addEventListener('click', () => {
           this.selected = k;

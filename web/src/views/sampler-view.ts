@@ -4,7 +4,7 @@
 import type { ModelSpec } from '../../../src/model/spec.ts';
 import type { Tensor } from '../../../src/runtime/tensor.ts';
 import { CheckpointLoadError, readCheckpoint } from '../checkpoint.ts';
-import type { Engine } from '../engine.ts';
+import { type Engine, fusedTypeScriptTarget } from '../engine.ts';
 import { imagesToCanvas, parseSeedList, type SampleSetting, Sampler, type StyleGroup } from '../sampler.ts';
 
 const GROUPS: StyleGroup[] = ['coarse', 'middle', 'fine'];
@@ -19,6 +19,8 @@ function byId<T extends HTMLElement>(root: HTMLElement, id: string): T {
 export class SamplerView {
   private sampler: Sampler | undefined;
   private noiseDraw = 0;
+  /** Set once a GPU engine failed; later checkpoints then load straight onto the TypeScript executor. */
+  private fellBack = false;
   private busy = false;
   private readonly message: HTMLElement;
   private readonly status: HTMLElement;
@@ -35,6 +37,8 @@ export class SamplerView {
     private readonly engine: Promise<Engine>,
     /** The model of the editor now, or undefined while it has errors. */
     private readonly currentSpec: () => ModelSpec | undefined,
+    /** Called once when a GPU engine fails and sampling moves to the TypeScript executor. */
+    private readonly onFallback: (reason: string) => void,
   ) {
     this.message = byId(root, 'sampler-message');
     this.status = byId(root, 'checkpoint-status');
@@ -85,8 +89,8 @@ export class SamplerView {
     }
     try {
       const checkpoint = readCheckpoint(bytes, name, spec);
-      const engine = await this.engine;
-      this.sampler = new Sampler(spec, checkpoint, engine.target);
+      const target = this.fellBack ? fusedTypeScriptTarget : (await this.engine).target;
+      this.sampler = new Sampler(spec, checkpoint, target);
     } catch (error) {
       if (error instanceof CheckpointLoadError) {
         this.showError(error.message);
@@ -150,7 +154,19 @@ export class SamplerView {
     this.message.textContent = `${label}…`;
     const start = performance.now();
     try {
-      await work(sampler);
+      try {
+        await work(sampler);
+      } catch (error) {
+        if (sampler.target === fusedTypeScriptTarget) throw error;
+        // A GPU target that fails on this model should not stop sampling: run the same programs on
+        // the TypeScript executor from now on, and say so in the page.
+        const reason = `${(error as Error).message}`;
+        console.warn(`${label} failed on the GPU target ${sampler.target.name}, falling back to TypeScript: ${reason}`);
+        this.fellBack = true;
+        this.onFallback(reason);
+        this.sampler = new Sampler(sampler.spec, sampler.checkpoint, fusedTypeScriptTarget);
+        await work(this.sampler);
+      }
       this.message.textContent = `${label}: done in ${((performance.now() - start) / 1000).toFixed(2)} s`;
     } catch (error) {
       this.showError(`${label} failed: ${(error as Error).message}`);
