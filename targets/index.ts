@@ -5,6 +5,7 @@
 import type { Target } from '../src/runtime/target.ts';
 import { createCpuTarget } from './cpu/index.ts';
 import { refTarget } from './ref/index.ts';
+import { createWebglTarget } from './webgl/index.ts';
 
 /** Every target name of the project, planned ones included. */
 export const TARGET_NAMES = ['auto', 'ref', 'cpu', 'wgsl', 'webgl'] as const;
@@ -12,7 +13,7 @@ export const TARGET_NAMES = ['auto', 'ref', 'cpu', 'wgsl', 'webgl'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** The targets that run now, fastest first; 'auto' selects the first. */
-export const AVAILABLE_TARGETS = ['cpu', 'ref'] as const;
+export const AVAILABLE_TARGETS = ['cpu', 'ref', 'webgl'] as const;
 
 export type AvailableTargetName = (typeof AVAILABLE_TARGETS)[number];
 
@@ -45,5 +46,7 @@ export function getTarget(name: TargetName | (string & {}), options: TargetOptio
       return createCpuTarget({ threads: options.threads });
     case 'ref':
       return refTarget;
+    case 'webgl':
+      return createWebglTarget();
   }
 }

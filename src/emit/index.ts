@@ -113,9 +113,18 @@ export function compileModel(request: CompileRequest): CompileResult {
   return { outDir, modelHash: hash, files: files.map(([name]) => join(outDir, name)), manifest };
 }
 
-/** Lists the programs of every training phase: each resolution stable, and fading above the start. */
-export function manifestPrograms(spec: ModelSpec): ManifestProgram[] {
-  const programs: ManifestProgram[] = [];
+/** One program of a training phase with its graph, before compilation. */
+export interface PhaseGraph {
+  name: string;
+  stage: number;
+  fading: boolean;
+  batch: number;
+  graph: Graph;
+}
+
+/** Builds the graphs of every training phase: each resolution stable, and fading above the start. */
+export function phaseGraphs(spec: ModelSpec): PhaseGraph[] {
+  const phases: PhaseGraph[] = [];
   const recipe = spec.train;
   for (const stage of spec.synthesis.stages) {
     if (stage.res < recipe.grow.startRes) continue;
@@ -123,26 +132,28 @@ export function manifestPrograms(spec: ModelSpec): ManifestProgram[] {
     const fadings = stage.res > recipe.grow.startRes ? [true, false] : [false];
     for (const fading of fadings) {
       const key = { stage: stage.res, batch, fading };
-      const graphs: [string, Graph][] = [
-        ['generator', buildGenerator(spec, { ...key, noise: 'random' })],
-        ['generator_step', buildGeneratorStep(spec, key)],
-        ['discriminator_step', buildDiscriminatorStep(spec, { ...key, r1Gamma: recipe.r1Gamma })],
-      ];
-      for (const [name, graph] of graphs) {
-        const { program } = compileKernels(graph, webgpuLimits(), { label: `${name} ${stage.res}${fading ? ' fading' : ''}` });
-        programs.push({
-          name,
-          stage: stage.res,
-          fading,
-          batch,
-          primitiveOps: countPrimitiveOps(graph),
-          kernels: program.kernels.length,
-          peakBytes: program.peakBytes,
-        });
-      }
+      phases.push({ name: 'generator', ...key, graph: buildGenerator(spec, { ...key, noise: 'random' }) });
+      phases.push({ name: 'generator_step', ...key, graph: buildGeneratorStep(spec, key) });
+      phases.push({ name: 'discriminator_step', ...key, graph: buildDiscriminatorStep(spec, { ...key, r1Gamma: recipe.r1Gamma }) });
     }
   }
-  return programs;
+  return phases;
+}
+
+/** Lists the programs of every training phase with their op counts, kernel counts and peak bytes. */
+export function manifestPrograms(spec: ModelSpec): ManifestProgram[] {
+  return phaseGraphs(spec).map(({ name, stage, fading, batch, graph }) => {
+    const { program } = compileKernels(graph, webgpuLimits(), { label: `${name} ${stage}${fading ? ' fading' : ''}` });
+    return {
+      name,
+      stage,
+      fading,
+      batch,
+      primitiveOps: countPrimitiveOps(graph),
+      kernels: program.kernels.length,
+      peakBytes: program.peakBytes,
+    };
+  });
 }
 
 export function countPrimitiveOps(graph: Graph): number {

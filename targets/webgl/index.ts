@@ -27,6 +27,8 @@ export interface WebglCompiledProgram extends CompiledProgram {
 
 export interface WebglTarget extends Target {
   compile(graph: Graph, name: string): WebglCompiledProgram;
+  /** Resolves to the gpu.js mode the target runs in, creating its gpu.js instance if needed. */
+  mode(): Promise<WebglMode>;
 }
 
 /**
@@ -56,6 +58,7 @@ export function createWebglTarget(options: WebglTargetOptions = {}): WebglTarget
       const program = new WebglProgram(plan, getBackend);
       return { graph, plan, run: (feeds) => program.run(feeds) };
     },
+    mode: async () => (await getBackend()).mode,
   };
 }
 

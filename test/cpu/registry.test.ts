@@ -22,7 +22,7 @@ describe('target registry', () => {
   });
 
   it('planned targets are not available yet', () => {
-    for (const name of ['wgsl', 'webgl']) {
+    for (const name of ['wgsl']) {
       expect(() => getTarget(name)).toThrow(TargetError);
       expect(() => getTarget(name)).toThrow(`target '${name}' is not available yet; use --target ref, cpu or auto`);
     }

@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { basename, join, relative } from 'node:path';
 
 import { compileModel, type ManifestProgram } from '../../emit/index.ts';
+import { writeWebglKernels } from '../../../targets/webgl/emit.ts';
+import { WebglLayoutError } from '../../../targets/webgl/layout.ts';
 import { concreteTargetName, TargetError } from '../../runtime/train/targets.ts';
 import { readModelText } from './train.ts';
 import { loadModelOrExit } from '../load.ts';
@@ -14,12 +16,13 @@ export const compileHelp = `Usage: sganc compile FILE [--target NAME] [--out DIR
 Compiles the model in FILE and writes into DIR: train.ts (the trainer, with the model's training
 recipe as an editable object), generate.ts (a sampler for checkpoints), model.json (the checked
 model), model.sgan (a copy of FILE), manifest.json (the programs of each training phase with their
-primitive op counts, fused kernel counts and peak buffer bytes) and package.json. Run the trainer
-with: npx tsx DIR/train.ts --help.
+primitive op counts, fused kernel counts and peak buffer bytes) and package.json. With --target
+webgl it also writes kernels/: one module of gpu.js kernel functions per program and index.json
+with each kernel's texture size and arguments. Run the trainer with: npx tsx DIR/train.ts --help.
 
 Options:
-  --target NAME   target of the programs: auto (default, the fastest available: cpu), cpu
-                  or ref; wgsl and webgl are not available yet
+  --target NAME   target of the programs: auto (default, the fastest available: cpu), cpu,
+                  ref or webgl (gpu.js); wgsl is not available yet
   --out DIR       output folder (default out/<model name>)
   --report        print the manifest's programs as a table
   -h, --help      print this help
@@ -63,10 +66,19 @@ export async function compileCommand(argv: string[]): Promise<number> {
   const spec = loadModelOrExit(file);
   const outDir = values.out ?? join('out', spec.name);
   const result = compileModel({ spec, modelText: readModelText(file), target, outDir, modelFile: file });
+  let kernelFiles: string[] = [];
+  try {
+    if (target === 'webgl') kernelFiles = writeWebglKernels(spec, result.outDir);
+  } catch (error) {
+    if (!(error instanceof WebglLayoutError)) throw error;
+    process.stderr.write(`sganc compile: error: ${error.message}\n`);
+    return 1;
+  }
 
   const shown = relative(process.cwd(), result.outDir) || '.';
   process.stdout.write(`compiled ${spec.name} (${basename(file)}) for target ${target} into ${shown}/\n`);
   process.stdout.write(`  ${result.manifest.programs.length} programs in manifest.json\n`);
+  if (kernelFiles.length > 0) process.stdout.write(`  ${kernelFiles.length - 1} kernel modules in kernels/\n`);
   if (values.report) process.stdout.write(formatProgramTable(result.manifest.programs));
   process.stdout.write(`train with: npx tsx ${join(shown, 'train.ts')} --help\n`);
   return 0;

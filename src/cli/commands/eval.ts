@@ -11,6 +11,7 @@ import type { ModelSpec } from '../../model/spec.ts';
 import { readSafetensors, SafetensorsError, writeSafetensors } from '../../runtime/safetensors.ts';
 import { type TensorMap, scalarTensor } from '../../runtime/tensor.ts';
 import { getTarget, resolveTargetName, TargetError } from '../../../targets/index.ts';
+import { WebglLayoutError } from '../../../targets/webgl/layout.ts';
 import { loadModelOrExit } from '../load.ts';
 
 export const evalHelp = `Usage: sganc eval FILE --network NET --stage RES --params P --inputs I --out O [options]
@@ -30,7 +31,8 @@ Options:
                   norm, and its gradient grad.<name> for every parameter
   --seed N        noise key when the inputs hold no noise tensors, an integer in [0, 2^24) (default 0)
   --target T      execution target: ref (default, the plain reference executor), cpu (WebAssembly
-                  SIMD on worker threads) or auto (the fastest available, cpu)
+                  SIMD on worker threads), webgl (gpu.js kernels on headless-gl, or gpu.js cpu
+                  mode without a display) or auto (the fastest available, cpu)
   --threads N     threads of the cpu target, an integer >= 1 (default: SGAN_CPU_THREADS, else one
                   per core)
   -h, --help      print this help
@@ -289,7 +291,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       process.stderr.write(`sganc eval: error: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof EvalInputError || error instanceof SafetensorsError) {
+    if (error instanceof EvalInputError || error instanceof SafetensorsError || error instanceof WebglLayoutError) {
       process.stderr.write(`sganc eval: error: ${error.message}\n`);
       return 1;
     }
