@@ -1,5 +1,5 @@
 // Vite configuration of the playground. The compiler front end imports a few Node built-ins at
-// module level (fs, path, url, util); the aliases below swap them for small browser modules so the
+// module level (fs, path, url, util). The aliases below swap them for small browser modules, so the
 // same source files run in the page. `sganc serve` and the browser tests build with this file.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';

@@ -185,7 +185,7 @@ describe.skipIf(!available)('playground in Chromium', () => {
       await page.selectOption('#graph-level', 'layers');
       expect(await page.locator('#graph-canvas g.node', { hasText: 'lerp' }).count()).toBe(1);
     }
-    // The stage list follows the model: fashion32 grows 4 to 32, the paper's model 4 to 1024.
+    // The stage list follows the model: the FFHQ model has the 9 stages 4, 8, ..., 1024.
     expect(await page.locator('#graph-stage option').count()).toBe(9);
   });
 
@@ -218,21 +218,33 @@ describe.skipIf(!available)('playground in Chromium', () => {
   it('sampler matches sganc generate', async () => {
     const expected = join(work, 'generate.png');
     sganc('generate', run, '--seeds', '0-3', '--cols', '2', '--scale', '1', '--out', expected);
-    await page.goto(server.url);
-    await page.click('#run-sample');
-    await expect.poll(() => page.textContent('#checkpoint-status')).toContain('checkpoint-000000.048.safetensors');
-    await waitIdle(page);
-    await page.fill('#seeds', '0-3');
-    await page.click('#generate');
-    await waitIdle(page);
-    expect(await page.textContent('#sampler-message')).toContain('generate: done');
-    const shown = await canvasPixels(page, '#samples-canvas');
     const reference = PNG.sync.read(readFileSync(expected));
-    expect([shown.width, shown.height]).toEqual([reference.width, reference.height]);
     const red = (data: ArrayLike<number>): number[] => Array.from({ length: data.length / 4 }, (_, i) => data[i * 4]!);
-    expect(maxDifference(red(shown.data), red(reference.data))).toBeLessThanOrEqual(PIXEL_TOLERANCE);
-    expect(await page.textContent('#engine')).toMatch(/^engine: (WebGPU|WebGL2|CPU \(TypeScript\))/);
-    await page.screenshot({ path: join(SHOTS, 'sampler.png') });
+
+    // The engine the page picks, WebGL2, then the TypeScript executor. A GPU engine that fails hands
+    // over to the TypeScript executor, and the badge shows that.
+    for (const query of ['', '?engine=webgl2', '?engine=cpu']) {
+      await page.goto(`${server.url}${query}`);
+      await page.click('#run-sample');
+      await expect.poll(() => page.textContent('#checkpoint-status')).toContain('checkpoint-000000.048.safetensors');
+      await waitIdle(page);
+      await page.fill('#seeds', '0-3');
+      await page.click('#generate');
+      await waitIdle(page);
+      const engine = (await page.textContent('#engine')) ?? '';
+      expect(await page.textContent('#sampler-message'), engine).toContain('generate: done');
+      const shown = await canvasPixels(page, '#samples-canvas');
+      expect([shown.width, shown.height]).toEqual([reference.width, reference.height]);
+      expect(maxDifference(red(shown.data), red(reference.data)), engine).toBeLessThanOrEqual(PIXEL_TOLERANCE);
+      if (query === '') {
+        expect(engine).toMatch(/^engine: (WebGPU|WebGL2|CPU \(TypeScript\))/);
+        await page.screenshot({ path: join(SHOTS, 'sampler.png') });
+      } else if (query === '?engine=webgl2') {
+        expect(engine).toMatch(/^engine: (WebGL2|CPU \(TypeScript\), after WebGL2 failed)$/);
+      } else {
+        expect(engine).toBe('engine: CPU (TypeScript)');
+      }
+    }
   });
 
   it('truncation and noise controls', async () => {
@@ -306,7 +318,7 @@ describe.skipIf(!available)('playground in Chromium', () => {
     await page.setInputFiles('#checkpoint-file', garbage);
     await expect.poll(() => page.textContent('#sampler-message')).toContain('not a valid safetensors checkpoint');
 
-    // A checkpoint of fashion32 while the editor holds another model.
+    // A checkpoint of fashion32 while the editor contains another model.
     await page.selectOption('#example', 'stylegan-ffhq-1024.sgan');
     await expect.poll(() => page.textContent('#diagnostics')).toContain('model stylegan_ffhq_1024');
     await page.setInputFiles('#checkpoint-file', join(run, 'checkpoint-000000.048.safetensors'));

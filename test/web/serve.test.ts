@@ -1,5 +1,5 @@
-// `sganc serve` as a process: usage errors, and a server on a free loopback port that answers the
-// run API, serves only the run files it lists, and stops cleanly on SIGINT.
+// `sganc serve` as a process: usage errors, and a server on a free loopback port that serves the
+// run API and only the run files it lists, and stops cleanly on SIGINT.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

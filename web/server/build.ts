@@ -1,4 +1,4 @@
-// Builds the playground with Vite into web/dist, and tells whether an existing build is older than
+// Builds the playground with Vite into web/dist, and checks whether an existing build is older than
 // the sources it bundles.
 import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/** Whether web/dist is missing or older than one of the files it is built from. */
+/** Returns whether web/dist is missing or older than one of the files it is built from. */
 export function buildIsStale(): boolean {
   const index = join(distDir, 'index.html');
   if (!existsSync(index)) return true;
@@ -43,7 +43,7 @@ const STALE_LOCK_MS = 5 * 60_000;
 
 /**
  * Runs Vite's build with web/vite.config.ts into a temporary folder, then swaps it in for web/dist,
- * so a server that reads web/dist meanwhile sees the old build or the new one, never half of one.
+ * so a server that reads web/dist meanwhile reads the old build or the new one, never half of one.
  */
 export async function buildWebApp(options: BuildOptions = {}): Promise<void> {
   const { build } = await import('vite');
@@ -93,7 +93,7 @@ async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
  * Builds web/dist when it is missing or stale, or always with `force`. Returns a note for the user
  * when it built, and undefined when the build was up to date. A GPU target that fails to bundle (its
  * code may be mid-change) does not stop the app, because the app is then built without the GPU
- * targets and the note says so.
+ * targets and the note states that.
  */
 export async function ensureWebApp(options: BuildOptions & { force?: boolean } = {}): Promise<string | undefined> {
   return withBuildLock(async () => {

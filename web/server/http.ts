@@ -67,7 +67,7 @@ function mtimeOf(path: string): number | null {
   return existsSync(path) ? statSync(path).mtimeMs : null;
 }
 
-/** The body of GET api/run. */
+/** Returns the body of GET api/run. */
 export function describeRun(runDir: string): object {
   const latest = findLatestCheckpoint(runDir);
   return {

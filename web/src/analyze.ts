@@ -82,7 +82,7 @@ export function opDrawGraph(graph: Graph, title: string): DrawGraph {
   return { title, nodes, edges };
 }
 
-/** One node per kernel; an edge where a kernel reads a buffer that another kernel writes. */
+/** Builds one node per kernel, and an edge where a kernel reads a buffer that another kernel writes. */
 export function kernelDrawGraph(program: FusedProgram, title: string): DrawGraph {
   const writer = new Map<number, number>();
   program.kernels.forEach((kernel, k) => {

@@ -1,30 +1,21 @@
 // Picks where the generator runs in the page: WebGPU when the browser has it and the WGSL target is
 // part of this build, else WebGL2 through the WebGL target, else the fused reference executor in
 // plain TypeScript, which always works. The page shows which one runs.
-import type { Graph } from '../../src/ir/graph.ts';
-import type { CompiledProgram, Target } from '../../src/runtime/target.ts';
-import type { TensorMap } from '../../src/runtime/tensor.ts';
-import { compileKernels, webgpuLimits } from '../../src/opt/index.ts';
-import { runFused } from '../../targets/ref/fused.ts';
+import type { Target } from '../../src/runtime/target.ts';
+import { fusedRefTarget } from '../../targets/ref/fused.ts';
 import { loadWebglModule, loadWgslModule, type ModuleLoader } from './target-modules.ts';
 
 
 export interface Engine {
   /** Short name shown in the page: 'WebGPU', 'WebGL2' or 'CPU (TypeScript)'. */
   label: string;
-  /** Why this engine was chosen, shown next to the label. */
+  /** Reason for the choice, shown in the badge's tooltip. */
   reason: string;
   target: Target;
 }
 
-/** Runs fused kernels with the reference executor on the main thread. */
-export const fusedTypeScriptTarget: Target = {
-  name: 'ref-fused',
-  compile(graph: Graph): CompiledProgram {
-    const { program } = compileKernels(graph, webgpuLimits());
-    return { graph, run: async (feeds: TensorMap): Promise<TensorMap> => runFused(program, feeds) };
-  },
-};
+/** Runs the fused kernels with the TypeScript reference executor, on the page's main thread. */
+export const fusedTypeScriptTarget: Target = fusedRefTarget;
 
 async function loadModule(load: ModuleLoader | undefined): Promise<Record<string, unknown> | undefined> {
   return load === undefined ? undefined : load();
@@ -52,24 +43,26 @@ async function tryWebGl2(): Promise<Engine | string> {
   return { label: 'WebGL2', reason: '', target };
 }
 
+export type EngineChoice = 'auto' | 'webgpu' | 'webgl2' | 'cpu';
+
 /**
- * Returns the best engine that starts. `prefer` forces the fallback ('cpu') for comparisons. A GPU
- * target that throws while starting is skipped, and its error ends up in the reason text.
+ * Returns the first engine that starts, trying WebGPU, then WebGL2, then the TypeScript executor.
+ * `choice` other than 'auto' tries only that engine before the fallback. A GPU target that throws
+ * while starting is skipped, and its error ends up in the reason text.
  */
-export async function pickEngine(prefer: 'auto' | 'cpu' = 'auto'): Promise<Engine> {
-  const reasons: string[] = [];
-  if (prefer === 'auto') {
-    for (const attempt of [tryWebGpu, tryWebGl2]) {
-      try {
-        const result = await attempt();
-        if (typeof result !== 'string') return { ...result, reason: [...reasons, result.reason].filter((r) => r !== '').join('; ') };
-        reasons.push(result);
-      } catch (error) {
-        reasons.push(`${attempt === tryWebGpu ? 'WebGPU' : 'WebGL2'} failed to start: ${(error as Error).message}`);
-      }
+export async function pickEngine(choice: EngineChoice = 'auto'): Promise<Engine> {
+  const attempts: [string, () => Promise<Engine | string>][] = [];
+  if (choice === 'auto' || choice === 'webgpu') attempts.push(['WebGPU', tryWebGpu]);
+  if (choice === 'auto' || choice === 'webgl2') attempts.push(['WebGL2', tryWebGl2]);
+  const reasons: string[] = choice === 'cpu' ? ['requested with ?engine=cpu'] : [];
+  for (const [label, attempt] of attempts) {
+    try {
+      const result = await attempt();
+      if (typeof result !== 'string') return { ...result, reason: [...reasons, result.reason].filter((r) => r !== '').join('; ') };
+      reasons.push(result);
+    } catch (error) {
+      reasons.push(`${label} failed to start: ${(error as Error).message}`);
     }
-  } else {
-    reasons.push('requested with ?engine=cpu');
   }
   return { label: 'CPU (TypeScript)', reason: reasons.join('; '), target: fusedTypeScriptTarget };
 }

@@ -1,12 +1,13 @@
 // The playground page: wires the editor, the graph, kernel, sampler and run tabs, and the engine.
-// Query parameters: `example=<file>` opens a bundled example, `engine=cpu` skips WebGPU and WebGL2.
+// Query parameters: `example=<file>` opens a bundled example, and `engine=webgpu|webgl2|cpu` picks
+// the sampling engine (the TypeScript executor stays the fallback).
 import './prelude.ts';
 
 import type { CheckResult } from '../../src/check/index.ts';
 import type { ModelSpec } from '../../src/model/spec.ts';
 import { analyzeSource } from './analyze.ts';
 import { createEditor } from './editor.ts';
-import { pickEngine } from './engine.ts';
+import { type EngineChoice, pickEngine } from './engine.ts';
 import { examples } from './stdlib.ts';
 import { GraphView } from './views/graph-view.ts';
 import { KernelsView } from './views/kernels-view.ts';
@@ -14,7 +15,8 @@ import { fetchRun, fetchRunFile, type RunInfo, RunView } from './views/run-view.
 import { SamplerView } from './views/sampler-view.ts';
 
 const params = new URLSearchParams(location.search);
-const engine = pickEngine(params.get('engine') === 'cpu' ? 'cpu' : 'auto');
+const engineChoices: EngineChoice[] = ['auto', 'webgpu', 'webgl2', 'cpu'];
+const engine = pickEngine(engineChoices.find((choice) => choice === params.get('engine')) ?? 'auto');
 const engineBadge = document.querySelector<HTMLElement>('#engine')!;
 engine.then(
   (picked) => {

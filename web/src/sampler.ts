@@ -1,6 +1,6 @@
-// Sampling in the page, with the same inputs as the CLI's sampling commands: image i's z comes from
-// its seed, noise maps from `seed + 2^32` (or one shared noise seed), truncation psi on the style
-// layers below the cutoff, and the mix vector choosing per style layer between two w's.
+// Sampling in the page, with the same inputs as the CLI's sampling commands. Image i's z comes from
+// its seed and its noise maps from `seed + 2^32` (or one shared noise seed). Truncation applies psi
+// to the style layers below the cutoff, and the mix vector picks one of two w's per style layer.
 import { buildGenerator } from '../../src/layers/programs.ts';
 import type { ModelSpec } from '../../src/model/spec.ts';
 import { noiseForSeeds, STYLE_GROUPS } from '../../src/runtime/sample/inputs.ts';
@@ -51,7 +51,7 @@ export class Sampler {
     return this.spec.styleLayers.filter((s) => s.index < active && s.res >= min && s.res <= max).map((s) => s.index);
   }
 
-  /** Images [N, C, res, res] of `seeds`. */
+  /** Generates the images [N, C, res, res] of `seeds`. */
   async generate(seeds: readonly number[], setting: SampleSetting): Promise<Tensor> {
     return this.run(latentsForSeeds(seeds, this.spec.zDim), undefined, undefined, setting, seeds);
   }
@@ -105,7 +105,7 @@ export class Sampler {
     return noiseForSeeds(layers, seeds.map((seed) => seed + noise.draw * NOISE_DRAW_STRIDE));
   }
 
-  /** Noise inputs of the generator at the checkpoint's stage with their [1, 1, H, W] size; as SamplingSession has them. */
+  /** Returns the generator's noise inputs at the checkpoint's stage and their size H, in SamplingSession's order. */
   private noiseLayers(): { input: string; size: number }[] {
     const layers: { input: string; size: number }[] = [];
     for (const stage of this.spec.synthesis.stages) {

@@ -84,8 +84,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stderr.write(`sganc serve: cannot listen on ${values.host}:${port}: ${(error as Error).message}\n`);
     return 1;
   }
-  const what = runDir === undefined ? 'the playground' : `the playground and run ${runDir}`;
-  process.stdout.write(`serving ${what} at ${server.url} (Ctrl-C stops)\n`);
+  const served = runDir === undefined ? 'the playground' : `the playground and run ${runDir}`;
+  process.stdout.write(`serving ${served} at ${server.url} (Ctrl-C stops)\n`);
 
   const running = server;
   await new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@
 // GLSL of each kernel when those code generators are part of this build, and the kernel IR always.
 import type { Graph } from '../../../src/ir/graph.ts';
 import type { ModelSpec } from '../../../src/model/spec.ts';
-import { buildNetworkView, buildPrimitiveGraph } from '../analyze.ts';
+import { buildNetworkView, buildPrimitiveGraph, type NetworkView } from '../analyze.ts';
 import { loadWebglModule, loadWgslModule } from '../target-modules.ts';
 import type { GraphSelection } from './graph-view.ts';
 
@@ -89,45 +89,56 @@ export class KernelsView {
     // A newer render may start while this one awaits a generator; only the newest writes the page.
     const ticket = ++this.renderCount;
     const stage = selection.network === 'mapping' ? spec.synthesis.stages[0]!.res : selection.stage;
-    let view;
+
+    let view: NetworkView;
     try {
       view = buildNetworkView(spec, selection.network, stage, 'kernels');
     } catch (error) {
       this.note.textContent = `could not compile the kernels: ${(error as Error).message}`;
       return;
     }
-    let names = view.program!.kernels.map((kernel) => `${kernel.name} (${kernel.kind})`);
-    const language = this.language.value as KernelLanguage;
-    let sources = view.kernelText!;
-    let note = `${view.graph.title}: ${names.length} kernels, arena ${(view.program!.peakBytes / 1024).toFixed(1)} KiB at batch 1.`;
-    if (language !== 'ir') {
-      try {
-        const kernelNames = view.program!.kernels.map((kernel) => kernel.name);
-        const generated = await generatedSources(language, buildPrimitiveGraph(spec, selection.network, stage), kernelNames);
-        if (typeof generated === 'string') note += ` ${generated}`;
-        else {
-          ({ names, sources } = generated);
-          note += ` The ${LANGUAGE_NAMES[language]} generator planned ${names.length} kernels under its own limits.`;
-        }
-      } catch (error) {
-        note += ` The ${LANGUAGE_NAMES[language]} generator failed: ${(error as Error).message}; the kernel IR is shown instead.`;
-      }
-    }
+    const program = view.program!;
+    const summary = `${view.graph.title}: ${program.kernels.length} kernels, arena ${(program.peakBytes / 1024).toFixed(1)} KiB at batch 1.`;
+    const listing = await this.codeListing(view, buildPrimitiveGraph(spec, selection.network, stage));
     if (ticket !== this.renderCount) return;
-    this.note.textContent = note;
-    this.list.replaceChildren(
-      ...names.map((name, k) => {
-        const item = document.createElement('li');
-        item.textContent = name;
-        item.className = k === this.selected ? 'selected' : '';
-        item.addEventListener('click', () => {
-          this.selected = k;
-          this.list.querySelectorAll('li').forEach((li, i) => li.classList.toggle('selected', i === k));
-          this.code.textContent = sources[k] ?? '';
-        });
-        return item;
-      }),
-    );
+
+    this.note.textContent = `${summary}${listing.note}`;
+    this.showListing(listing);
+  }
+
+  /** Returns the kernels and their code in the selected language, with the kernel IR as the fallback. */
+  private async codeListing(view: NetworkView, primitive: Graph): Promise<KernelSources & { note: string }> {
+    const program = view.program!;
+    const irListing = {
+      names: program.kernels.map((kernel) => `${kernel.name} (${kernel.kind})`),
+      sources: view.kernelText!,
+    };
+    const language = this.language.value as KernelLanguage;
+    if (language === 'ir') return { ...irListing, note: '' };
+
+    const name = LANGUAGE_NAMES[language];
+    try {
+      const generated = await generatedSources(language, primitive, program.kernels.map((kernel) => kernel.name));
+      if (typeof generated === 'string') return { ...irListing, note: ` ${generated}` };
+      return { ...generated, note: ` The ${name} generator planned ${generated.names.length} kernels under its own limits.` };
+    } catch (error) {
+      return { ...irListing, note: ` The ${name} generator failed: ${(error as Error).message}; the kernel IR is shown instead.` };
+    }
+  }
+
+  private showListing({ names, sources }: KernelSources): void {
+    const items = names.map((name, k) => {
+      const item = document.createElement('li');
+      item.textContent = name;
+      item.className = k === this.selected ? 'selected' : '';
+      item.addEventListener('click', () => {
+        this.selected = k;
+        this.list.querySelectorAll('li').forEach((li, i) => li.classList.toggle('selected', i === k));
+        this.code.textContent = sources[k] ?? '';
+      });
+      return item;
+    });
+    this.list.replaceChildren(...items);
     this.code.textContent = sources[this.selected] ?? '';
   }
 }

@@ -16,7 +16,7 @@ export interface RunInfo {
   log: TickRecord[];
 }
 
-/** How often the page asks for the run's state, in milliseconds. */
+/** Interval between requests for the run's state, in milliseconds. */
 const POLL_MS = 2000;
 
 export async function fetchRun(): Promise<RunInfo | undefined> {

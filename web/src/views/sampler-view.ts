@@ -98,24 +98,33 @@ export class SamplerView {
       }
       throw error;
     }
-    const loaded = this.sampler.checkpoint;
-    const fade = loaded.alpha < 1 ? `, fading in with alpha ${loaded.alpha.toFixed(3)}` : '';
-    this.status.textContent = `${loaded.name}: model ${spec.name}, ${loaded.res}x${loaded.res}${fade}, ${loaded.kimg.toFixed(3)} kimg`;
+
+    this.showLoaded(this.sampler);
+    await this.generate();
+    return true;
+  }
+
+  /** Shows the loaded checkpoint and resets the controls to its model's recipe. */
+  private showLoaded(sampler: Sampler): void {
+    const { spec, checkpoint } = sampler;
+    const fade = checkpoint.alpha < 1 ? `, fading in with alpha ${checkpoint.alpha.toFixed(3)}` : '';
+    this.status.textContent = `${checkpoint.name}: model ${spec.name}, ${checkpoint.res}x${checkpoint.res}${fade}, ${checkpoint.kimg.toFixed(3)} kimg`;
+    this.message.textContent = '';
+    this.message.classList.remove('error');
+
     this.psi.value = String(spec.train.truncation.psi);
     this.psiValue.textContent = spec.train.truncation.psi.toFixed(2);
     this.cutoff.value = String(spec.train.truncation.cutoff);
     this.noiseDraw = 0;
+
     for (const group of GROUPS) {
       const box = byId<HTMLInputElement>(this.root, `mix-${group}`);
-      const layers = this.sampler.groupLayers(group);
+      const layers = sampler.groupLayers(group);
       box.disabled = layers.length === 0;
       box.checked = group === 'coarse' && layers.length > 0;
-      byId(this.root, `mix-${group}-layers`).textContent = layers.length === 0 ? '(none at this resolution)' : `(style layers ${layers.join(', ')})`;
+      const label = layers.length === 0 ? '(none at this resolution)' : `(style layers ${layers.join(', ')})`;
+      byId(this.root, `mix-${group}-layers`).textContent = label;
     }
-    this.message.textContent = '';
-    this.message.classList.remove('error');
-    await this.generate();
-    return true;
   }
 
   private async loadFile(file: File): Promise<void> {
@@ -159,7 +168,7 @@ export class SamplerView {
       } catch (error) {
         if (sampler.target === fusedTypeScriptTarget) throw error;
         // A GPU target that fails on this model should not stop sampling: run the same programs on
-        // the TypeScript executor from now on, and say so in the page.
+        // the TypeScript executor from now on, and show that in the engine badge.
         const reason = `${(error as Error).message}`;
         console.warn(`${label} failed on the GPU target ${sampler.target.name}, falling back to TypeScript: ${reason}`);
         this.fellBack = true;
