@@ -1,6 +1,6 @@
 // Gives the headless-gl tests an X display. When DISPLAY is unset and Xvfb is installed, this starts
 // `Xvfb :N` on a free display number before the test workers start (they inherit DISPLAY) and stops
-// it by its pid afterwards. Without Xvfb nothing starts, and the headless-gl tests skip and say why.
+// it by its pid afterwards. Without Xvfb nothing starts, and the headless-gl tests skip with the reason.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -12,7 +12,7 @@ import type { FusedProgram, Kernel, KernelExpr } from '../../src/kernel/kernel.t
 import { textureLayout, type TextureLayout } from './layout.ts';
 import { floatLiteral, intLiteral, SourceWriter } from './writer.ts';
 
-/** Where a gpu.js kernel argument or result lives: a buffer of the fused program or a texture of the webgl plan. */
+/** The storage of a gpu.js kernel argument or result: a buffer of the fused program or a texture of the webgl plan. */
 export type Storage = { kind: 'buffer'; buffer: number } | { kind: 'temp'; temp: number };
 
 export interface GpuKernel {
@@ -20,7 +20,7 @@ export interface GpuKernel {
   name: string;
   /** A JavaScript function expression for gpu.js, `function (a0, a1) { ... }`. */
   source: string;
-  /** What each parameter a0, a1, ... reads, in order. */
+  /** The storage that each parameter a0, a1, ... reads, in order. */
   args: Storage[];
   writes: Storage;
   layout: TextureLayout;
@@ -31,7 +31,7 @@ export interface RandnStep {
   temp: number;
   shape: Shape;
   stream: number;
-  /** The scalar buffer that holds the key. */
+  /** The scalar buffer that contains the key. */
   key: number;
 }
 
@@ -110,7 +110,7 @@ const contiguousStrides = (shape: Shape): number[] => {
   return strides;
 };
 
-/** A sum of integer-valued float terms with constant coefficients, as source text. */
+/** Formats a sum of integer-valued float terms with constant coefficients as source text. */
 function linear(base: number, terms: [string, number][]): string {
   const parts = terms.filter(([, c]) => c !== 0).map(([v, c]) => (c === 1 ? v : `${v} * ${intLiteral(Math.abs(c))}`));
   const signs = terms.filter(([, c]) => c !== 0).map(([, c]) => (c < 0 ? ' - ' : ' + '));
@@ -130,7 +130,7 @@ class ExprEmitter {
 
   constructor(
     private readonly kernel: Kernel,
-    /** The expression this gpu.js kernel computes; it is evaluated in place even when materialized. */
+    /** The expression this gpu.js kernel computes, evaluated in place even when it has its own texture elsewhere. */
     private readonly root: number,
     private readonly materialized: Map<number, number>,
   ) {}
@@ -157,7 +157,7 @@ class ExprEmitter {
     const w = this.writer;
     const temp = this.materialized.get(id);
     const expr = this.kernel.exprs[id]!;
-    // A row reduction is computed in place by its own gpu.js kernel; randn is always uploaded.
+    // A row reduction is computed in place only by its own gpu.js kernel, and randn is always uploaded.
     if (temp !== undefined && (id !== this.root || expr.kind === 'randn')) return w.define('v', `${this.arg({ kind: 'temp', temp })}[${index}]`);
     switch (expr.kind) {
       case 'load':
@@ -220,7 +220,7 @@ class ExprEmitter {
     return result;
   }
 
-  /** The operand index that a permute, broadcast, slice or flip reads at output index `index`. */
+  /** Returns the operand index that a permute, broadcast, slice or flip reads at output index `index`. */
   private mappedIndex(expr: Extract<KernelExpr, { kind: 'permute' | 'broadcast' | 'slice' | 'flip' }>, index: string): string {
     const inShape = this.shapeOf(expr.x);
     const outShape = expr.shape;
@@ -258,7 +258,7 @@ class ExprEmitter {
     return this.writer.define('j', linear(base, terms));
   }
 
-  /** Zero padding with interior zeros: reads the operand where every axis lands on an element, else 0. */
+  /** Evaluates zero padding with interior zeros: the operand where every axis lands on an element, else 0. */
   private padded(expr: Extract<KernelExpr, { kind: 'pad' }>, index: string): string {
     const w = this.writer;
     const inShape = this.shapeOf(expr.x);
@@ -455,7 +455,7 @@ function unarySource(op: Extract<KernelExpr, { kind: 'unary' }>['op'], slope: nu
     case 'sign':
       return `${x} > 0.0 ? 1.0 : (${x} < 0.0 ? -1.0 : ${x})`;
     case 'softplus': {
-      // log(1 + t) for small t loses t's digits in float32; t (1 - t / 2) is accurate there.
+      // log(1 + t) loses the digits of a small t in float32, so t (1 - t / 2) replaces it there.
       const t = w.define('t', `Math.exp(-Math.abs(${x}))`);
       const log1p = w.define('t', `${t} < 0.0001 ? ${t} * (1.0 - 0.5 * ${t}) : Math.log(1.0 + ${t})`);
       return `Math.max(${x}, 0.0) + ${log1p}`;

@@ -1,7 +1,7 @@
-// Writes the webgl target's kernels for `sganc compile --target webgl`: one JavaScript module per
-// training-phase program under DIR/kernels/, each kernel an exported gpu.js kernel function, and
-// DIR/kernels/index.json, which lists every program's steps in execution order with the texture
-// size and arguments of each kernel.
+// Writes the webgl target's kernels for `sganc compile --target webgl`. Each training-phase program
+// gets a JavaScript module under DIR/kernels/ that exports one gpu.js kernel function per kernel.
+// DIR/kernels/index.json lists every program's steps in execution order, with the texture size and
+// arguments of each kernel.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ interface KernelEntry {
   name: string;
   /** Texture width and height, the gpu.js `output` setting. */
   output: [number, number];
-  /** What each argument a0, a1, ... reads: a buffer of the program (b3) or a texture of the plan (t1). */
+  /** The storage each argument a0, a1, ... reads: a buffer of the program (b3) or a texture of the plan (t1). */
   args: string[];
   writes: string;
 }

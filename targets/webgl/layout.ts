@@ -40,8 +40,8 @@ export function textureLayout(name: string, shape: Shape, maxTextureSize: number
   const inner = shape.length === 0 ? 1 : Math.max(1, shape[shape.length - 1]!);
   let width: number;
   if (inner <= maxTextureSize) {
-    const rowsPerTexel = Math.max(1, Math.min(Math.ceil(Math.sqrt(size) / inner), Math.floor(maxTextureSize / inner)));
-    width = Math.min(inner * rowsPerTexel, size);
+    const rowsPerTextureRow = Math.max(1, Math.min(Math.ceil(Math.sqrt(size) / inner), Math.floor(maxTextureSize / inner)));
+    width = Math.min(inner * rowsPerTextureRow, size);
   } else {
     width = maxTextureSize;
   }

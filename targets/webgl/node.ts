@@ -3,7 +3,7 @@
 
 import { createRequire } from 'node:module';
 
-/** The reason headless-gl cannot run here, or undefined when it can create a context. */
+/** Returns the reason headless-gl cannot run here, or undefined when it can create a context. */
 export function headlessGlProblem(): string | undefined {
   const require = createRequire(import.meta.url);
   let createContext: (width: number, height: number) => { getExtension(name: string): { destroy(): void } | null } | null;

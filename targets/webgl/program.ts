@@ -22,6 +22,8 @@ export interface WebglBackend {
 /** A tensor during a run: on the host, or a texture that a GL-mode kernel wrote. */
 type Value = { kind: 'host'; data: Float32Array } | { kind: 'texture'; texture: Texture; size: number };
 
+// NOTE: each gpu.js kernel keeps its output texture for reuse on the next run, and nothing deletes
+// the kernels, so GPU memory grows with every program compiled by a long-lived target.
 export class WebglProgram {
   /** gpu.js kernels by step index, built on first use. */
   private readonly kernels = new Map<number, IKernelRunShortcut>();
@@ -136,10 +138,12 @@ function toValue(result: unknown, size: number): Value {
   return { kind: 'host', data: flattenRows(result as ArrayLike<number> | ArrayLike<number>[], size) };
 }
 
+/** Copies the first `size` values of a one-dimensional result, or of a two-dimensional one row by row. */
 function flattenRows(rows: ArrayLike<number> | ArrayLike<number>[], size: number): Float32Array {
   const data = new Float32Array(size);
   if (rows.length > 0 && typeof rows[0] === 'number') {
-    data.set((rows as ArrayLike<number>).length > size ? Array.prototype.slice.call(rows, 0, size) : (rows as ArrayLike<number>));
+    const values = rows as ArrayLike<number>;
+    for (let k = 0; k < Math.min(size, values.length); k++) data[k] = values[k]!;
     return data;
   }
   let offset = 0;

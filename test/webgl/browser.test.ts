@@ -1,7 +1,7 @@
-// The webgl target in a browser: bundles test/webgl/browser/entry.ts with esbuild for the browser
-// platform (which also checks that no Node-only module reaches the bundle), serves it from a
-// loopback HTTP server and runs it in headless Chromium, where the target picks WebGL2. The
-// outputs must match the reference executor within the bounds of test/webgl/ops.test.ts.
+// The webgl target in a browser. esbuild bundles test/webgl/browser/entry.ts for the browser
+// platform, which fails if a Node-only module reaches the bundle. A loopback HTTP server serves it
+// to headless Chromium, where the target picks WebGL2, and the outputs must match the reference
+// executor.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -2,9 +2,9 @@
 // `sganc compile --target webgl` writes. Eval runs the webgl target's default mode: headless-gl
 // under the test display, or gpu.js cpu mode after a notice where there is none.
 //
-// The parameters are perturbed from their initial values: at initialization the 4x4 constant is all
-// ones and the noise strengths are 0, so the first instance norm sees rows of equal values with
-// zero variance. The gradient of the summed image with respect to that constant and those strengths
+// The parameters are perturbed from their initial values. At initialization the 4x4 constant is all
+// ones and the noise strengths are 0, so the first instance norm normalizes rows of equal values,
+// whose variance is zero. The gradient of the summed image with respect to that constant and those strengths
 // then divides float32 rounding differences by sqrt(1e-8), and no two float32 orders of summation
 // agree on it (the cpu target differs from ref there as well). With a varied constant every
 // gradient is well conditioned, and the tolerance of test/webgl/steps.test.ts applies.
@@ -42,7 +42,7 @@ function options(network: string, target: string, extra: Partial<EvalOptions>): 
   return { file: FILE, network, stage: STAGE, params: '', inputs: '', out: '', grad: false, r1: false, seed: 5, target, ...extra };
 }
 
-/** Every output within 5e-3 of its own largest magnitude plus 1e-5 of the largest over all outputs. */
+/** Asserts every output within 5e-3 of its own largest magnitude plus 1e-5 of the largest over all outputs. */
 function expectClose(actual: TensorMap, expected: TensorMap): void {
   const names = Object.keys(expected);
   expect(Object.keys(actual).sort()).toEqual([...names].sort());

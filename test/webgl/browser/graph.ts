@@ -4,7 +4,7 @@ import { Builder } from '../../../src/ir/builder.ts';
 import type { Graph } from '../../../src/ir/graph.ts';
 import type { TensorMap } from '../../../src/runtime/tensor.ts';
 
-/** A conv with an elementwise epilogue, a row reduction broadcast back, and randn: each code path of the target once. */
+/** Builds a conv with an elementwise epilogue, a row reduction broadcast back and randn, so each code path of the target runs once. */
 export function browserGraph(): { graph: Graph; feeds: TensorMap } {
   const b = new Builder();
   const x = b.input('x', [2, 3, 6, 7]);
