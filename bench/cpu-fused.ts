@@ -1,8 +1,8 @@
 // Compares the cpu target's two paths in one process: op by op (one step per graph node) and fused
 // (the optimizer's kernels as generated WebAssembly), on the fashion-32 programs at 32x32: the
 // generator forward pass, the generator training step and the discriminator training step with R1.
-// Prints the median wall time of each program per path, after two warm-up runs that include
-// assembling and loading the generated module.
+// Prints the median wall time and the mean process CPU time (all threads) of each program per
+// path, after two warm-up runs per path that include assembling and loading the generated module.
 // Run: npx tsx bench/cpu-fused.ts [THREADS] [BATCH] [RUNS]   (defaults: one per core, 16, 7)
 
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -45,17 +45,34 @@ function feedsFor(graph: Graph): TensorMap {
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function timeRuns(graph: Graph, fused: boolean): Promise<number> {
-  const program = createCpuTarget({ threads, fused }).compile(graph, fused ? 'fused' : 'op-by-op');
+interface Timing {
+  /** Median wall-clock ms per run. */
+  wall: number;
+  /** Mean process CPU ms per run, all threads together. */
+  cpu: number;
+}
+
+/**
+ * Times both paths on `graph`, alternating one run of each, so that load from other processes
+ * falls on both alike. Returns op by op, then fused.
+ */
+async function timePaths(graph: Graph): Promise<[Timing, Timing]> {
   const feeds = feedsFor(graph);
-  for (let i = 0; i < 2; i++) await program.run(feeds);
-  const times: number[] = [];
+  const paths = [false, true].map((fused) => createCpuTarget({ threads, fused }).compile(graph, fused ? 'fused' : 'op-by-op'));
+  for (const program of paths) for (let i = 0; i < 2; i++) await program.run(feeds);
+  const wall: number[][] = [[], []];
+  const cpu = [0, 0];
   for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await program.run(feeds);
-    times.push(performance.now() - start);
+    for (let p = 0; p < paths.length; p++) {
+      const cpuStart = process.cpuUsage();
+      const start = performance.now();
+      await paths[p]!.run(feeds);
+      wall[p]!.push(performance.now() - start);
+      const used = process.cpuUsage(cpuStart);
+      cpu[p]! += (used.user + used.system) / 1000;
+    }
   }
-  return median(times);
+  return [0, 1].map((p) => ({ wall: median(wall[p]!), cpu: cpu[p]! / runs })) as [Timing, Timing];
 }
 
 const programs: [string, Graph][] = [
@@ -64,14 +81,22 @@ const programs: [string, Graph][] = [
   ['discriminator step + R1', buildDiscriminatorStep(spec, { stage: 32, batch, fading: false, r1Gamma: spec.train.r1Gamma })],
 ];
 
-console.log(`cpu target, fashion-32 at 32x32, batch ${batch}, ${threads} threads, median of ${runs} runs`);
+console.log(`cpu target, fashion-32 at 32x32, batch ${batch}, ${threads} threads, median wall time of ${runs} alternating runs`);
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-console.log('| program | op by op (ms) | fused (ms) | speedup |');
-console.log('|---|---:|---:|---:|');
+console.log('| program | op by op, wall ms | fused, wall ms | wall speedup | op by op, CPU ms | fused, CPU ms | CPU time ratio |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const [name, graph] of programs) {
-  const opByOp = await timeRuns(graph, false);
-  const fused = await timeRuns(graph, true);
-  console.log(`| ${name} | ${opByOp.toFixed(1)} | ${fused.toFixed(1)} | ${(opByOp / fused).toFixed(2)}x |`);
+  const [opByOp, fused] = await timePaths(graph);
+  const row = [
+    name,
+    opByOp.wall.toFixed(1),
+    fused.wall.toFixed(1),
+    `${(opByOp.wall / fused.wall).toFixed(2)}x`,
+    opByOp.cpu.toFixed(1),
+    fused.cpu.toFixed(1),
+    `${(opByOp.cpu / fused.cpu).toFixed(2)}x`,
+  ];
+  console.log(`| ${row.join(' | ')} |`);
 }
 console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 process.exit(0);

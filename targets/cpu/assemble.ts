@@ -20,7 +20,7 @@ const CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/sganc-cpu', i
 let cached: Promise<WebAssembly.Module> | undefined;
 
 /** Runs assemble-worker.mjs on `text` and resolves with the binary. */
-export function assembleText(text: string, optimizeLevel = OPTIMIZE_LEVEL): Promise<Uint8Array> {
+export function assembleText(text: string, optimizeLevel: number = OPTIMIZE_LEVEL): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./assemble-worker.mjs', import.meta.url), { workerData: { text, optimizeLevel } });
     let binary: Uint8Array | undefined;
@@ -46,8 +46,13 @@ function binaryenVersion(): string {
 }
 
 /** Returns the binary from the disk cache, or assembles and caches it. A cache that cannot be read or written is skipped. */
-async function cachedBinary(text: string, prefix = 'kernels', assemble = assembleText): Promise<Uint8Array> {
-  const key = createHash('sha256').update(`${binaryenVersion()}\n${OPTIMIZE_LEVEL}\n${text}`).digest('hex').slice(0, 32);
+async function cachedBinary(
+  text: string,
+  prefix = 'kernels',
+  level = OPTIMIZE_LEVEL,
+  assemble: (text: string, level: number) => Promise<Uint8Array> = assembleText,
+): Promise<Uint8Array> {
+  const key = createHash('sha256').update(`${binaryenVersion()}\n${level}\n${text}`).digest('hex').slice(0, 32);
   const path = join(CACHE_DIR, `${prefix}-${key}.wasm`);
   try {
     const binary = new Uint8Array(readFileSync(path));
@@ -55,7 +60,7 @@ async function cachedBinary(text: string, prefix = 'kernels', assemble = assembl
   } catch {
     // Not cached yet.
   }
-  const binary = await assemble(text);
+  const binary = await assemble(text, level);
   try {
     mkdirSync(CACHE_DIR, { recursive: true });
     // Write then rename, so a concurrent reader never sees a partial file.
@@ -79,7 +84,7 @@ let nextRequest = 0;
 const pending = new Map<number, { resolve: (binary: Uint8Array) => void; reject: (error: Error) => void }>();
 
 /** Assembles `text` on the long-lived assembler thread, which keeps the process alive only while a request is pending. */
-function assembleInService(text: string): Promise<Uint8Array> {
+function assembleInService(text: string, optimizeLevel: number): Promise<Uint8Array> {
   if (service === undefined) {
     const worker = new Worker(new URL('./assemble-service.mjs', import.meta.url));
     worker.on('message', (reply: { id: number; binary?: Uint8Array; error?: string }) => {
@@ -104,7 +109,7 @@ function assembleInService(text: string): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
     worker.ref();
-    worker.postMessage({ id, text, optimizeLevel: OPTIMIZE_LEVEL });
+    worker.postMessage({ id, text, optimizeLevel });
   });
 }
 
@@ -114,7 +119,7 @@ const generated = new Map<string, Promise<WebAssembly.Module>>();
 export function generatedModule(text: string): Promise<WebAssembly.Module> {
   let module = generated.get(text);
   if (module === undefined) {
-    module = cachedBinary(text, 'fused', assembleInService).then((binary) => WebAssembly.compile(binary as Uint8Array<ArrayBuffer>));
+    module = cachedBinary(text, 'fused', OPTIMIZE_LEVEL, assembleInService).then((binary) => WebAssembly.compile(binary as Uint8Array<ArrayBuffer>));
     generated.set(text, module);
   }
   return module;

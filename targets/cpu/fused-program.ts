@@ -212,7 +212,7 @@ export class FusedCpuProgram {
   }
 
   /**
-   * Computes every randn expression into scratch first, in its own shape, and returns the kernel's
+   * Computes the randn expressions into scratch first, in their own shape, and returns the kernel's
    * expressions with loads in their place. Noise is broadcast over channels, so computing it
    * inside the kernel would repeat the generator once per channel.
    */
@@ -221,7 +221,8 @@ export class FusedCpuProgram {
     const exprs = [...kernel.exprs];
     const inputs = [...original];
     kernel.exprs.forEach((expr, id) => {
-      if (expr.kind !== 'randn') return;
+      // A randn of the kernel's own size is computed once per element anyway.
+      if (expr.kind !== 'randn' || (kernel.kind !== 'contraction' && numel(expr.shape) === numel(kernel.shape))) return;
       const at = region.reserve(4 * numel(expr.shape));
       steps.push(this.mapStep('randn', { shape: expr.shape, exprs: kernel.exprs, inputs: original.length, outputs: [id] }, [...original, at]));
       exprs[id] = { kind: 'load', shape: expr.shape, input: inputs.length };

@@ -404,28 +404,42 @@ class MapEmitter {
       // One nested loop per reduced axis, each with a counter and a running operand index.
       const counters = reduced.map(() => this.newLocal('i32', 'c'));
       const positions = reduced.map(() => this.newLocal('i32', 'p'));
-      const innermost = this.scoped(() => {
-        const at = reduced.length === 0 ? base : positions[positions.length - 1]!;
-        const v = this.value(expr.x, at);
+      // When the operand's last axis is reduced and spans whole vectors, the innermost loop computes
+      // the operand 4 elements at a time in SIMD. Every row start is then a multiple of 4, and the
+      // lanes are still added one by one in index order, so the sum does not change.
+      const last = reduced.length - 1;
+      const vectorized = last >= 0 && reduced[last] === inShape.length - 1 && inShape[inShape.length - 1]! % 4 === 0;
+      const accumulate = (v: string): void => {
         if (isSum) {
-          this.line(`(local.set ${accumulator} (f64.add ${get(accumulator)} (f64.promote_f32 ${get(v)})))`);
+          this.line(`(local.set ${accumulator} (f64.add ${get(accumulator)} (f64.promote_f32 ${v})))`);
         } else {
           // acc = v when v > acc or v is NaN, so NaN propagates as in the reference executor.
-          this.line(`(if (i32.or (f32.gt ${get(v)} ${get(accumulator)}) (f32.ne ${get(v)} ${get(v)})) (then (local.set ${accumulator} ${get(v)})))`);
+          const lane = this.assign('f32', 'v', v);
+          this.line(`(if (i32.or (f32.gt ${get(lane)} ${get(accumulator)}) (f32.ne ${get(lane)} ${get(lane)})) (then (local.set ${accumulator} ${get(lane)})))`);
         }
+      };
+      const innermost = this.scoped(() => {
+        const at = reduced.length === 0 ? base : positions[last]!;
+        if (!vectorized) {
+          accumulate(get(this.value(expr.x, at)));
+          return;
+        }
+        const v = this.vector(expr.x, at, true);
+        for (let lane = 0; lane < 4; lane++) accumulate(`(f32x4.extract_lane ${lane} ${get(v)})`);
       });
       let loop = innermost;
-      for (let level = reduced.length - 1; level >= 0; level--) {
+      for (let level = last; level >= 0; level--) {
         const counter = counters[level]!;
         const position = positions[level]!;
         const outer = level === 0 ? base : positions[level - 1]!;
         const label = `$reduce${id}_${level}`;
+        const step = vectorized && level === last ? 4 : 1;
         loop = `(local.set ${counter} ${int(0)})
       (local.set ${position} ${get(outer)})
       (block ${label}_done (loop ${label}
         ${loop}
-        (local.set ${position} (i32.add ${get(position)} ${int(strides[reduced[level]!]!)}))
-        (local.set ${counter} (i32.add ${get(counter)} ${int(1)}))
+        (local.set ${position} (i32.add ${get(position)} ${int(step * strides[reduced[level]!]!)}))
+        (local.set ${counter} (i32.add ${get(counter)} ${int(step)}))
         (br_if ${label} (i32.lt_s ${get(counter)} ${int(inShape[reduced[level]!]!)}))))`;
       }
       this.line(loop);
