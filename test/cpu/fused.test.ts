@@ -66,6 +66,19 @@ describe('cpu fused kernels', () => {
     }
   });
 
+  it('vectorized reductions equal ref exactly', async () => {
+    // The last axis (8) is reduced and spans whole vectors, so the reductions run 4 lanes at a time.
+    const graph = buildGraph({ x: [3, 5, 8] }, (b, x) => {
+      const square = b.mul(x.x!, x.x!);
+      return b.add(b.add(b.sum(square, [0, 2]), b.reduce('max', x.x!, [0, 2])), b.sum(b.reduce('max', square, [2], true), [0, 2]));
+    });
+    const feeds = randomFeeds(graph, 45);
+    await expectExact(graph, feeds);
+    // A NaN propagates through max from any lane.
+    feeds.x!.data[8 + 2] = NaN;
+    await expectExact(graph, feeds);
+  });
+
   it('transcendental ops in one kernel equal ref exactly', async () => {
     const graph = buildGraph({ x: [3, 11] }, (b, x) =>
       b.add(b.unary('softplus', b.unary('exp', x.x!, 0), 0), b.unary('sigmoid', b.unary('log', b.unary('abs', x.x!, 0), 0), 0)),
