@@ -183,7 +183,10 @@ describe.skipIf(!available)('playground in Chromium', () => {
       // Above the first stage the synthesis layer graph has the fade-in path, which ends in a lerp.
       await page.selectOption('#graph-network', 'synthesis');
       await page.selectOption('#graph-level', 'layers');
-      expect(await page.locator('#graph-canvas g.node', { hasText: 'lerp' }).count()).toBe(1);
+      const lerp = page.locator('#graph-canvas g.node', { hasText: 'lerp' });
+      expect(await lerp.count()).toBe(1);
+      await lerp.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, `graph-${name}-fade-in.png`) });
     }
     // The stage list follows the model: the FFHQ model has the 9 stages 4, 8, ..., 1024.
     expect(await page.locator('#graph-stage option').count()).toBe(9);

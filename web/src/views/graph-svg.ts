@@ -34,6 +34,11 @@ function assignRows(graph: DrawGraph): number[] {
     if (producers[node.id]!.length > 0 || consumers[node.id]!.length === 0) continue;
     rows[node.id] = Math.max(0, Math.min(...consumers[node.id]!.map((to) => rows[to]!)) - 1);
   }
+  // Side lanes (the fade-in path) sit as low as their consumers allow, beside the main path's end.
+  for (const node of [...graph.nodes].reverse()) {
+    if (node.lane === 0 || consumers[node.id]!.length === 0) continue;
+    rows[node.id] = Math.min(...consumers[node.id]!.map((to) => rows[to]!)) - 1;
+  }
   return rows;
 }
 
@@ -77,6 +82,7 @@ export function drawGraph(graph: DrawGraph, onSelect?: (id: number) => void): SV
   const svg = element('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'graph', role: 'img' });
   svg.setAttribute('aria-label', graph.title);
   const edgeLayer = element('g', { class: 'edges' });
+  const lanes = new Map(graph.nodes.map((node) => [node.id, node.lane]));
   for (const [from, to] of graph.edges) {
     const a = positions.get(from)!;
     const b = positions.get(to)!;
@@ -84,8 +90,17 @@ export function drawGraph(graph: DrawGraph, onSelect?: (id: number) => void): SV
     const y1 = a.y + BOX_HEIGHT;
     const x2 = b.x + BOX_WIDTH / 2;
     const y2 = b.y;
-    const bend = Math.max(12, (y2 - y1) / 2);
-    edgeLayer.append(element('path', { d: `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`, class: 'edge' }));
+    let d: string;
+    if (lanes.get(from) !== lanes.get(to) && y2 - y1 > GAP_Y) {
+      // Between lanes, turn within the gap under the source, then run straight down the target's
+      // column, so the edge does not cross the boxes of the other lane.
+      const turn = y1 + GAP_Y;
+      d = `M${x1},${y1} C${x1},${turn} ${x2},${y1} ${x2},${turn} L${x2},${y2}`;
+    } else {
+      const bend = Math.max(12, (y2 - y1) / 2);
+      d = `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`;
+    }
+    edgeLayer.append(element('path', { d, class: 'edge' }));
   }
   svg.append(edgeLayer);
 
