@@ -1,0 +1,42 @@
+/// <reference types="@webgpu/types" />
+// The Node side of adapter selection, through the `webgpu` package (Dawn). Loaded only in Node.
+
+import type { FoundAdapter } from './device.ts';
+
+interface DawnModule {
+  create(options: string[]): GPU;
+  globals: object;
+}
+
+/**
+ * Dawn instances whose adapters were handed out. Dawn crashes (segfaults, thread assertions) when
+ * an instance is garbage-collected while its devices are in use, so they stay referenced here.
+ */
+const instances: GPU[] = [];
+
+/**
+ * Finds Dawn's default adapter (Vulkan, Metal or D3D12 on a machine with a GPU driver), else its
+ * OpenGL ES backend in compatibility mode, which runs on Mesa's llvmpipe when EGL_PLATFORM is
+ * surfaceless. Returns null when neither gives an adapter.
+ */
+export async function findNodeAdapter(): Promise<FoundAdapter | null> {
+  // A computed specifier, so that bundlers leave the native package out of browser bundles.
+  const packageName = 'webgpu';
+  const dawn = (await import(packageName)) as DawnModule;
+  // The package's globals (GPUBufferUsage and friends) are what browser code expects to find.
+  Object.assign(globalThis, dawn.globals);
+  const primaryInstance = dawn.create([]);
+  const primary = await primaryInstance.requestAdapter({ powerPreference: 'high-performance' });
+  if (primary !== null) {
+    instances.push(primaryInstance);
+    return { adapter: primary, backend: 'Dawn default backend' };
+  }
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  const fallbackInstance = dawn.create(['backend=opengles']);
+  // featureLevel is newer than the installed @webgpu/types, hence the widened options type.
+  const compatibility: GPURequestAdapterOptions & { featureLevel: string } = { featureLevel: 'compatibility' };
+  const fallback = await fallbackInstance.requestAdapter(compatibility);
+  if (fallback === null) return null;
+  instances.push(fallbackInstance);
+  return { adapter: fallback, backend: 'Dawn OpenGL ES, compatibility mode' };
+}
