@@ -1,5 +1,5 @@
 // Compares the cpu target's two paths in one process: op by op (one step per graph node) and fused
-// (the optimizer's kernels as generated WebAssembly), on the fashion-32 programs at 32x32: the
+// (the optimizer's kernels as generated WebAssembly). The programs are fashion-32's at 32x32: the
 // generator forward pass, the generator training step and the discriminator training step with R1.
 // Prints the median wall time and the mean process CPU time (all threads) of each program per
 // path, after two warm-up runs per path that include assembling and loading the generated module.

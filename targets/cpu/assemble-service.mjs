@@ -1,5 +1,5 @@
-// A long-lived assembler thread for the generated kernel modules: it loads binaryen once and then
-// answers every request { id, text, optimizeLevel } with { id, binary } or { id, error }, so a
+// A long-lived assembler thread for the generated kernel modules. It loads binaryen once and then
+// replies to every request { id, text, optimizeLevel } with { id, binary } or { id, error }, so a
 // process that compiles many programs pays binaryen's load time once.
 
 import { parentPort } from 'node:worker_threads';

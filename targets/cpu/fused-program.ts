@@ -5,7 +5,7 @@
 // elementwise epilogue in one more generated pass. A kernel the generator cannot compile runs with
 // the fused reference executor on views of the same memory, and is counted in the debug output.
 //
-// Memory layout, in bytes from the start of the shared memory: the optimizer's buffer arena (its
+// Memory layout, from byte 64 of the shared memory: the optimizer's buffer arena (its
 // planned offsets), then inputs, parameters and literals, then scratch for contraction kernels.
 
 import { formatShape, type Graph, numel, type Shape } from '../../src/ir/graph.ts';
@@ -37,9 +37,9 @@ const alignUp = (bytes: number): number => Math.ceil(bytes / ALIGN) * ALIGN;
 const MIN_PARALLEL_WORK = 1 << 15;
 
 /**
- * Limits for fusing on the cpu target. Only the buffer count and the row kernels' statistics
- * storage constrain fusion here: a generated function takes any number of address parameters, and
- * a row kernel keeps its statistics in locals.
+ * Returns the limits for fusing on the cpu target. A generated function takes any number of address
+ * parameters and a row kernel keeps its statistics in locals, so only the buffer count limits
+ * fusion. NOTE: the count of 32 is a chosen bound on kernel size, not a measured optimum.
  */
 export function cpuLimits(): TargetLimits {
   return { maxStorageBuffers: 32, maxWorkgroupBytes: 1 << 20, maxInvocations: 1024, maxWorkgroupsPerDimension: 2 ** 31 - 1 };
@@ -181,7 +181,7 @@ export class FusedCpuProgram {
     return { kind: 'map', label, function: index, addresses, parallel: mapWork(this.functions[index]!) >= MIN_PARALLEL_WORK };
   }
 
-  /** Plans one kernel's steps; returns them with the scratch bytes they use from `scratch` on. */
+  /** Plans one kernel's steps and returns them with the scratch bytes they use from `scratch` on. */
   private planKernel(kernel: Kernel, scratch: number): { plan: Step[]; bytes: number } {
     const outputs = kernel.outputs.map((output) => this.address[output.buffer]!);
     const functionCount = this.functions.length;
@@ -203,7 +203,7 @@ export class FusedCpuProgram {
       return { plan: steps, bytes: region.bytes };
     } catch (error) {
       if (!(error instanceof UnsupportedExpression)) throw error;
-      // Drop the functions of a half-planned kernel, so the module holds only called ones.
+      // Drop the functions of a half-planned kernel, so the module contains only called ones.
       this.functions.length = functionCount;
       this.texts.length = textCount;
       this.fallbacks.push(`${kernel.name}: ${error.message}`);
@@ -238,7 +238,7 @@ export class FusedCpuProgram {
       expr.kind === 'matmul' ? [expr.a, expr.b] : expr.kind === 'conv2d' ? [expr.x, expr.w] : expr.kind === 'conv2dBackInput' ? [expr.dy, expr.w] : [expr.x, expr.dy];
     if (exprs.some((e, id) => id !== core && CONTRACTION_KINDS.has(e.kind))) throw new UnsupportedExpression('two contractions in one kernel');
 
-    // Operands that are plain loads are read in place; other prologues are computed into scratch.
+    // Operands that are plain loads are read in place, and other prologues are computed into scratch.
     const operandAddresses = operandIds.map((id) => {
       const source = exprs[throughReshapes(exprs, id)]!;
       if (source.kind === 'load') return inputs[source.input]!;
@@ -262,7 +262,7 @@ export class FusedCpuProgram {
     }
   }
 
-  /** Runs the program; resolves with every output as a fresh (unshared) array. */
+  /** Runs the program and resolves with every output as a fresh (unshared) array. */
   async run(feeds: TensorMap, profile?: Profile): Promise<TensorMap> {
     await this.rt.start();
     const module = await this.load();

@@ -6,9 +6,9 @@
 // Each output element is computed from its own flat index in one pass over memory. Movement
 // expressions (reshape, permute, broadcast, slice, flip, pad) are index arithmetic and never copy.
 // The main loop handles 4 consecutive outputs per iteration with 128-bit SIMD. An operand whose 4
-// lanes are consecutive in its own buffer is one vector load, one that is equal in all 4 lanes
-// (a broadcast bias, a row statistic) is one scalar splat, and anything else is computed lane by
-// lane with scalar code. A scalar loop covers the last n mod 4 elements. The vector and scalar code
+// lanes are consecutive in its own buffer is one vector load. One that is equal in all 4 lanes
+// (a broadcast bias, a row statistic) is one scalar splat. Anything else is computed lane by lane
+// with scalar code. A scalar loop covers the last n mod 4 elements. The vector and scalar code
 // perform the same float32 operations, so an element's value does not depend on which loop ran it.
 //
 // A reduction is a loop in the expression, summed in float64 in the reference executor's order.
@@ -28,12 +28,12 @@ export interface MapFunction {
   name: string;
   shape: Shape;
   exprs: readonly KernelExpr[];
-  /** Input buffer addresses the function takes; LoadExpr.input indexes them. */
+  /** The number of input buffer addresses the function takes, which LoadExpr.input indexes. */
   inputs: number;
   outputs: readonly number[];
 }
 
-/** Raised for an expression the generator does not compile; the caller runs that kernel another way. */
+/** Raised for an expression the generator does not compile. The caller then runs that kernel another way. */
 export class UnsupportedExpression extends Error {}
 
 type ValueType = 'i32' | 'f32' | 'f64' | 'v128';
@@ -41,7 +41,7 @@ type ValueType = 'i32' | 'f32' | 'f64' | 'v128';
 const int = (value: number): string => `(i32.const ${value | 0})`;
 const get = (local: string): string => `(local.get ${local})`;
 
-/** A float32 constant by its bits, so every value (NaN payloads, -0, infinities) survives the text. */
+/** Returns a float32 constant by its bits, so every value (NaN payloads, -0, infinities) survives the text. */
 function f32(value: number): string {
   const bits = new Int32Array(Float32Array.of(value).buffer)[0]!;
   return `(f32.reinterpret_i32 (i32.const ${bits}))`;
@@ -51,7 +51,7 @@ const splat = (scalar: string): string => `(f32x4.splat ${scalar})`;
 const ONE = splat('(f32.const 1)');
 const ZERO = '(v128.const i32x4 0 0 0 0)';
 
-/** The element multipliers of a movement: its operand index is base + sum over axes a of coordinate[a] * multiplier[a]. */
+/** Returns the element multipliers of a movement: its operand index is base + sum over axes a of coordinate[a] * multiplier[a]. */
 function movementMultipliers(expr: Extract<KernelExpr, { kind: 'permute' | 'broadcast' | 'slice' | 'flip' }>, inShape: Shape): { multiplier: number[]; base: number } {
   const rank = expr.shape.length;
   const inStrides = contiguousStrides(inShape);
@@ -84,7 +84,7 @@ function movementMultipliers(expr: Extract<KernelExpr, { kind: 'permute' | 'broa
   return { multiplier, base };
 }
 
-/** How 4 consecutive outputs of a movement, starting at a multiple of 4, read their operand. */
+/** The access pattern of 4 consecutive outputs of a movement, starting at a multiple of 4, into its operand. */
 type LaneAccess = { kind: 'contiguous'; aligned: boolean } | { kind: 'uniform' } | { kind: 'lanes' };
 
 /**
@@ -278,7 +278,7 @@ class MapEmitter {
 
   // Scalar values
 
-  /** Returns a local that holds expression `id` at flat index `index` (a local) of its own shape, as f32. */
+  /** Returns a local that contains expression `id` at flat index `index` (a local) of its own shape, as f32. */
   private value(id: number, index: string): string {
     const key = `s${id}@${index}`;
     const found = this.lookup(key);
@@ -379,8 +379,8 @@ class MapEmitter {
   }
 
   /**
-   * A reduction at `index`: a loop over the reduced axes in row-major order, as the reference
-   * executor sums, with the last index and value kept so that a repeated index costs nothing.
+   * Computes a reduction at `index` with a loop over the reduced axes in row-major order, as the
+   * reference executor sums. The last index and value are kept, so a repeated index costs nothing.
    */
   private reduce(id: number, index: string): string {
     const expr = this.fn.exprs[id] as Extract<KernelExpr, { kind: 'reduce' }>;
@@ -454,7 +454,7 @@ class MapEmitter {
   // Vector values
 
   /**
-   * Returns a v128 local that holds expression `id` at the 4 consecutive flat indices starting at
+   * Returns a v128 local that contains expression `id` at the 4 consecutive flat indices starting at
    * `index`. `aligned` says that index is a multiple of 4, which the lane classification needs.
    */
   private vector(id: number, index: string, aligned: boolean): string {
@@ -633,10 +633,10 @@ function reachable(fn: MapFunction): number[] {
 }
 
 /**
- * The normal generator of the `randn` node: Threefry-2x32 with 20 rounds of key (key, stream) and
- * counter (index, 0), then Box-Muller on the two words in float64 with the host's log and cos, the
- * same steps as randnAt in src/ir/rng.ts, so values are bit-identical to the reference executor's.
- * A key that is not an integer in [0, 2^24) calls the host, which throws.
+ * Returns the normal generator of the `randn` node: Threefry-2x32 with 20 rounds of key
+ * (key, stream) and counter (index, 0), then Box-Muller on the two words in float64 with the host's
+ * log and cos. These are the steps of randnAt in src/ir/rng.ts, so values are bit-identical to the
+ * reference executor's. A key that is not an integer in [0, 2^24) calls the host, which throws.
  */
 function randnFunction(): string {
   const rotations = [13, 15, 26, 6, 17, 29, 16, 24];

@@ -69,7 +69,7 @@ const HOST_IMPORTS = {
   },
 };
 
-/** A module loaded on every thread; `functions` holds the calling thread's exports by index. */
+/** A module loaded on every thread. `functions` contains the calling thread's exports by index. */
 export interface LoadedModule {
   id: number;
   names: readonly string[];

@@ -1,7 +1,7 @@
-// The cpu target's fused path: generated kernels against the reference executor on the vector
-// access patterns of the code generator (consecutive, equal and per-lane operands, the scalar tail),
-// row kernels such as instance norm, the normal generator's key check on worker threads, the
-// reference-executor fallback, and fused against op-by-op results on the fashion-32 programs.
+// The cpu target's fused path against the reference executor. The cases cover the code generator's
+// vector access patterns (consecutive, equal and per-lane operands, the scalar tail), row kernels
+// such as instance norm, and the normal generator's key check on worker threads. Further tests run
+// the reference-executor fallback and compare fused with op-by-op results on fashion-32 programs.
 //
 // Bounds: movement, sums in float64, sqrt, division and the normal generator are exact, because the
 // generated code performs the same float32 operations and float64 sums in the same order as the

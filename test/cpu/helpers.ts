@@ -22,7 +22,7 @@ export const cpu2OpByOp = createCpuTarget({ threads: 2, fused: false });
 
 let fashion: { spec: ModelSpec; params: TensorMap } | undefined;
 
-/** The checked fashion-32 example and its parameters from seed 3, loaded on first use. */
+/** Returns the checked fashion-32 example and its parameters from seed 3, loading them on first use. */
 export function fashion32(): { spec: ModelSpec; params: TensorMap } {
   if (fashion === undefined) {
     const spec = checkFile('examples/fashion-32.sgan').spec!;

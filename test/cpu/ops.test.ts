@@ -4,13 +4,14 @@
 // - exact (bit-identical): add, sub, mul, div, max, min, greater, select, neg, abs, sqrt, recip,
 //   square, lreluGrad, sign and the leaf kinds. A correctly rounded float32 op equals the
 //   reference's float64 op rounded once to float32.
-// - exact: exp, log, softplus and sigmoid (the generated code calls the host's Math in float64, as
-//   the reference does), movement ops, reduce max, sums over non-trailing axes (float64 sums in the
-//   reference's order) and randn (the same Threefry rounds, then the host's log and cos).
+// - exact: exp, log, softplus and sigmoid, because the generated code calls the host's Math in
+//   float64 as the reference does. Also exact: movement ops, reduce max, sums over non-trailing
+//   axes (float64 sums in the reference's order) and randn (the same Threefry rounds, then the
+//   host's log and cos).
 // - rsqrt: 2 ulp (a rounded square root, then a rounded division).
 // - lrelu: relative 2^-22 (the slope is rounded to float32 before the product).
 // - sum over trailing axes: relative 2^-23, the bound of the op-by-op path, which sums in float64
-//   in a different order; the fused path sums in the reference's order.
+//   in a different order. The fused path sums in the reference's order.
 // - matmul and the convolutions: (K + 2) u sum |a| |b| for K terms per output and u = 2^-24, the
 //   standard bound of a float32 dot product.
 
