@@ -263,7 +263,7 @@ function emitReduceFunction(kernel: Kernel, expr: Extract<KernelExpr, { kind: 'r
   const lines = [`fn r${index}(j: u32) -> f32 {`, `  let base = ${base};`];
   if (expr.op === 'max') {
     lines.push(
-      '  var acc = bitcast<f32>(0xff800000u);',
+      '  var acc = f32_from_bits(0xff800000u);',
       `  for (var t = 0u; t < ${u32Literal(count)}; t++) {`,
       `    let value = expr${expr.x}(base + ${offset});`,
       '    if (value > acc || is_nan(value)) { acc = value; }',

@@ -7,6 +7,11 @@ const IS_NAN = `fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }`;
 
+const FROM_BITS = `fn f32_from_bits(bits: u32) -> f32 {
+  // A call, not a constant: WGSL rejects constant expressions that evaluate to an infinity or NaN.
+  return bitcast<f32>(bits);
+}`;
+
 const SOFTPLUS = `fn softplus(v: f32) -> f32 {
   // log1p(e) as log(w) * e / (w - 1) with w = 1 + e keeps small e accurate.
   let e = exp(-abs(v));
@@ -71,7 +76,10 @@ function randnSource(): string {
 export function helpersFor(kernel: Kernel): string[] {
   const unaryOps = new Set(kernel.exprs.flatMap((expr) => (expr.kind === 'unary' ? [expr.op] : [])));
   const helpers: string[] = [];
-  if (kernel.exprs.some((expr) => expr.kind === 'reduce' && expr.op === 'max')) helpers.push(IS_NAN);
+  const hasMax = kernel.exprs.some((expr) => expr.kind === 'reduce' && expr.op === 'max');
+  const nonFiniteFill = kernel.exprs.some((expr) => expr.kind === 'fill' && !Number.isFinite(expr.value));
+  if (hasMax || nonFiniteFill) helpers.push(FROM_BITS);
+  if (hasMax) helpers.push(IS_NAN);
   if (unaryOps.has('softplus')) helpers.push(SOFTPLUS);
   if (unaryOps.has('sigmoid')) helpers.push(SIGMOID);
   if (kernel.exprs.some((expr) => expr.kind === 'randn')) helpers.push(randnSource());

@@ -9,9 +9,9 @@ import type { Shape } from '../../src/ir/graph.ts';
  */
 export function f32Literal(value: number): string {
   const v = Math.fround(value);
-  if (Number.isNaN(v)) return 'bitcast<f32>(0x7fc00000u)';
-  if (v === Infinity) return 'bitcast<f32>(0x7f800000u)';
-  if (v === -Infinity) return 'bitcast<f32>(0xff800000u)';
+  if (Number.isNaN(v)) return 'f32_from_bits(0x7fc00000u)';
+  if (v === Infinity) return 'f32_from_bits(0x7f800000u)';
+  if (v === -Infinity) return 'f32_from_bits(0xff800000u)';
   if (Object.is(v, -0)) return '-0.0f';
   const text = String(v);
   return /[.e]/.test(text) ? `${text}f` : `${text}.0f`;

@@ -39,6 +39,13 @@ export class TensorTooLargeError extends Error {
   override name = 'TensorTooLargeError';
 }
 
+interface CompiledPipeline {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+}
+
+const pipelineCache = new WeakMap<GPUDevice, Map<string, CompiledPipeline>>();
+
 interface KernelRun {
   name: string;
   pipeline: GPUComputePipeline;
@@ -109,32 +116,41 @@ export class WgslProgram {
   private async prepareKernel(shader: KernelShader, index: number): Promise<KernelRun> {
     const kernel = this.program.kernels[index]!;
     const device = this.device;
+    const compiled = await this.compiledPipeline(shader);
+    device.pushErrorScope('validation');
+    const bindGroup = device.createBindGroup({ label: shader.name, layout: compiled.layout, entries: this.bindGroupEntries(shader) });
+    const validation = await device.popErrorScope();
+    if (validation !== null) {
+      throw new Error(`WebGPU rejected the bindings of kernel ${shader.name} of program ${this.name}: ${validation.message}`);
+    }
+    return { name: shader.name, pipeline: compiled.pipeline, bindGroup, workgroups: kernel.dispatch.workgroups };
+  }
+
+  /** Returns the pipeline of a shader source, compiled once per device: programs of one model share many kernels. */
+  private async compiledPipeline(shader: KernelShader): Promise<CompiledPipeline> {
+    const device = this.device;
+    let cache = pipelineCache.get(device);
+    if (cache === undefined) {
+      cache = new Map();
+      pipelineCache.set(device, cache);
+    }
+    const cached = cache.get(shader.source);
+    if (cached !== undefined) return cached;
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ label: shader.name, code: shader.source });
-    const layout = device.createBindGroupLayout({ label: shader.name, entries: this.layoutEntries(shader.layout) });
+    const layout = device.createBindGroupLayout({ label: shader.name, entries: layoutEntries(shader.layout) });
     const pipeline = device.createComputePipeline({
       label: shader.name,
       layout: device.createPipelineLayout({ label: shader.name, bindGroupLayouts: [layout] }),
       compute: { module, entryPoint: 'main' },
     });
-    const bindGroup = device.createBindGroup({ label: shader.name, layout, entries: this.bindGroupEntries(shader) });
     const validation = await device.popErrorScope();
     if (validation !== null) {
       throw new Error(`WebGPU rejected kernel ${shader.name} of program ${this.name}: ${await compilerMessages(module, validation)}`);
     }
-    return { name: shader.name, pipeline, bindGroup, workgroups: kernel.dispatch.workgroups };
-  }
-
-  private layoutEntries(layout: KernelLayout): GPUBindGroupLayoutEntry[] {
-    const storage = (binding: number, readOnly: boolean): GPUBindGroupLayoutEntry => ({
-      binding,
-      visibility: STAGE_COMPUTE,
-      buffer: { type: readOnly ? 'read-only-storage' : 'storage' },
-    });
-    if (layout.kind === 'separate') return layout.slots.map((slot, binding) => storage(binding, slot.arena === 'feeds'));
-    const entries = layout.arenas.map((arena, binding) => storage(binding, arena === 'feeds'));
-    entries.push({ binding: layout.arenas.length, visibility: STAGE_COMPUTE, buffer: { type: 'uniform' } });
-    return entries;
+    const compiled = { pipeline, layout };
+    cache.set(shader.source, compiled);
+    return compiled;
   }
 
   private bindGroupEntries(shader: KernelShader): GPUBindGroupEntry[] {
@@ -222,6 +238,18 @@ export class WgslProgram {
     this.workArena.destroy();
     this.staging.destroy();
   }
+}
+
+function layoutEntries(layout: KernelLayout): GPUBindGroupLayoutEntry[] {
+  const storage = (binding: number, readOnly: boolean): GPUBindGroupLayoutEntry => ({
+    binding,
+    visibility: STAGE_COMPUTE,
+    buffer: { type: readOnly ? 'read-only-storage' : 'storage' },
+  });
+  if (layout.kind === 'separate') return layout.slots.map((slot, binding) => storage(binding, slot.arena === 'feeds'));
+  const entries = layout.arenas.map((arena, binding) => storage(binding, arena === 'feeds'));
+  entries.push({ binding: layout.arenas.length, visibility: STAGE_COMPUTE, buffer: { type: 'uniform' } });
+  return entries;
 }
 
 function checkTensorSize(device: GPUDevice, program: string, buffer: BufferInfo): void {

@@ -146,7 +146,7 @@ function rowReduction(kernel: Kernel, index: number, expr: ReduceExpr, rows: num
   const combine = (a: string, b: string): string => (isMax ? `select(${a}, ${b}, ${b} > ${a} || is_nan(${b}))` : `${a} + ${b}`);
   return [
     '  {',
-    `    var acc = ${isMax ? 'bitcast<f32>(0xff800000u)' : '0.0'};`,
+    `    var acc = ${isMax ? 'f32_from_bits(0xff800000u)' : '0.0'};`,
     `    for (var t = local; t < ${u32Literal(length)}; t += WORKGROUP_SIZE) {`,
     `      let value = expr${expr.x}(row * ${u32Literal(length)} + t);`,
     `      acc = ${combine('acc', 'value')};`,
