@@ -4,6 +4,7 @@
 // sits behind a dynamic import in device-node.ts.
 
 import type { Graph } from '../../src/ir/graph.ts';
+import type { TargetLimits } from '../../src/opt/index.ts';
 import type { CompiledProgram, Target } from '../../src/runtime/target.ts';
 import type { TensorMap } from '../../src/runtime/tensor.ts';
 import { sharedDevice } from './device.ts';
@@ -16,6 +17,12 @@ export { wgslKernelSources, programShaders } from './sources.ts';
 export interface WgslTargetOptions {
   /** The device to run on; default the process-wide device of the first adapter found. */
   device?: GPUDevice;
+  /**
+   * Limits that replace the device's for fusion and scheduling, such as a larger
+   * maxStorageBuffers to fuse more; kernels that then bind more storage buffers than the device
+   * allows get the packed layout.
+   */
+  limits?: Partial<TargetLimits>;
 }
 
 /**
@@ -30,7 +37,7 @@ export function createWgslTarget(options: WgslTargetOptions = {}): Target {
       let prepared: Promise<WgslProgram> | undefined;
       let queue: Promise<unknown> = Promise.resolve();
       const run = async (feeds: TensorMap): Promise<TensorMap> => {
-        prepared ??= deviceOf().then((device) => WgslProgram.create(device, graph, name));
+        prepared ??= deviceOf().then((device) => WgslProgram.create(device, graph, name, options.limits));
         const program = await prepared;
         return program.run(feeds);
       };

@@ -89,11 +89,11 @@ export class WgslProgram {
     this.staging = device.createBuffer({ label: `${name} outputs`, size: Math.max(stagingBytes, 4), usage: USAGE_MAP_READ | USAGE_COPY_DST });
   }
 
-  /** Fuses `graph` for the device's limits, compiles every kernel and checks that the device accepts them. */
-  static async create(device: GPUDevice, graph: Graph, name: string): Promise<WgslProgram> {
-    const limits = deviceTargetLimits(device);
-    const { program } = compileKernels(graph, limits, { label: name });
-    const shaders = programShaders(program, limits.maxStorageBuffers);
+  /** Fuses `graph` for the device's limits (or `overrides`), compiles every kernel and checks that the device accepts them. */
+  static async create(device: GPUDevice, graph: Graph, name: string, overrides: Partial<TargetLimits> = {}): Promise<WgslProgram> {
+    const deviceLimits = deviceTargetLimits(device);
+    const { program } = compileKernels(graph, { ...deviceLimits, ...overrides }, { label: name });
+    const shaders = programShaders(program, deviceLimits.maxStorageBuffers);
     device.pushErrorScope('out-of-memory');
     const result = new WgslProgram(device, name, program);
     const memoryError = await device.popErrorScope();

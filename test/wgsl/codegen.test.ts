@@ -1,0 +1,101 @@
+// WGSL code generation: golden sources, names from model files, the packed layout for kernels with
+// more storage buffers than the device allows, grids past 65,535 workgroups and size errors.
+// Regenerate the golden files with `npx vitest run test/wgsl/codegen.test.ts -u` and review the diff.
+
+import { describe, expect, it } from 'vitest';
+import type { TensorMap } from '../../src/runtime/tensor.ts';
+import { compileKernels, webgpuLimits } from '../../src/opt/index.ts';
+import { createWgslTarget, programShaders, TensorTooLargeError, wgslKernelSources } from '../../targets/wgsl/index.ts';
+import { buildGraph, randomFeeds } from '../cpu/helpers.ts';
+import { expectExact, expectWithin, runWgsl, wgsl } from './helpers.ts';
+
+/** An AdaIN-like block: conv with a padded, upsampled operand, bias, lrelu, instance norm, noise. */
+function styleBlock(): ReturnType<typeof buildGraph> {
+  return buildGraph({ x: [2, 4, 4, 4], w: [4, 4, 3, 3], bias: [1, 4, 1, 1], key: [] }, (b, v) => {
+    const conv = b.conv2d(v.x!, v.w!, { stride: 1, padding: [1, 1, 1, 1], groups: 1 });
+    const biased = b.unary('lrelu', b.add(conv, b.broadcastTo(v.bias!, [2, 4, 4, 4])), 0.2);
+    const mean = b.broadcastTo(b.mul(b.sum(biased, [2, 3], true), b.fill([2, 4, 1, 1], 1 / 16)), [2, 4, 4, 4]);
+    const centred = b.sub(biased, mean);
+    const variance = b.mul(b.sum(b.mul(centred, centred), [2, 3], true), b.fill([2, 4, 1, 1], 1 / 16));
+    const normed = b.mul(centred, b.broadcastTo(b.unary('rsqrt', b.add(variance, b.fill([2, 4, 1, 1], 1e-8)), 0), [2, 4, 4, 4]));
+    return b.add(normed, b.randn([2, 4, 4, 4], v.key!, 3));
+  });
+}
+
+describe('wgsl code generation', () => {
+  it('kernel sources match the golden files', async () => {
+    const sources = wgslKernelSources(styleBlock());
+    expect(sources.map((s) => s.name)).toMatchSnapshot();
+    for (const { name, source } of sources) await expect(source).toMatchFileSnapshot(`golden/${name}.wgsl`);
+  });
+
+  it('generation is deterministic', () => {
+    expect(wgslKernelSources(styleBlock())).toEqual(wgslKernelSources(styleBlock()));
+  });
+
+  it('kernel sources carry the kernel name', () => {
+    for (const { name, source } of wgslKernelSources(styleBlock())) {
+      expect(source.startsWith(`// sganc kernel ${name}:`)).toBe(true);
+    }
+  });
+
+  it('WGSL keywords as tensor names compile and run', async () => {
+    const names = ['fn', 'let', 'type', 'storage', 'sampler', 'var', 'f32', 'main'];
+    const inputs = Object.fromEntries(names.map((name) => [name, [2, 3]]));
+    const graph = buildGraph(inputs, (b, v) => names.slice(1).reduce((sum, name) => b.add(sum, v[name]!), v.fn!));
+    for (const { source } of wgslKernelSources(graph)) {
+      const code = source.split('\n').filter((line) => !line.startsWith('//'));
+      for (const name of ['fn', 'let', 'type', 'storage', 'sampler']) expect(code.join('\n')).not.toMatch(new RegExp(`var<storage[^>]*> ${name}:`));
+    }
+    await expectWithin(graph, randomFeeds(graph, 5), (expected) => 8 * 2 ** -24 * 8 * Math.max(1, Math.abs(expected)));
+  });
+});
+
+describe('wgsl storage buffer limits', () => {
+  const inputs = Object.fromEntries([...Array(20).keys()].map((k) => [`x${k}`, [3, 7]]));
+  const graph = buildGraph(inputs, (b, v) => Object.keys(inputs).slice(1).reduce((sum, name) => b.mul(b.add(sum, v[name]!), b.fill([3, 7], 0.5)), v.x0!));
+
+  it('default limits split a 21-buffer block into kernels of 8 buffers at most', async () => {
+    const { program } = compileKernels(graph, webgpuLimits());
+    expect(program.kernels.length).toBeGreaterThan(1);
+    for (const kernel of program.kernels) expect(kernel.inputs.length + kernel.outputs.length).toBeLessThanOrEqual(8);
+    const sources = wgslKernelSources(graph);
+    for (const { source } of sources) expect(source.match(/var<storage/g)!.length).toBeLessThanOrEqual(8);
+    await expectExact(graph, randomFeeds(graph, 6));
+  });
+
+  it('a block fused past the device limit runs with the packed layout', async () => {
+    const { program } = compileKernels(graph, { ...webgpuLimits(), maxStorageBuffers: 64 });
+    expect(program.kernels.length).toBe(1);
+    const [shader] = programShaders(program, 16);
+    expect(shader!.layout.kind).toBe('packed');
+    expect(shader!.source).toContain('var<uniform> slots: Slots;');
+    expect(shader!.source.match(/var<storage/g)!.length).toBe(2);
+    // 20 inputs and one output are more than the 16 storage buffers llvmpipe allows per stage.
+    const fused = createWgslTarget({ limits: { maxStorageBuffers: 64 } });
+    const feeds = randomFeeds(graph, 7);
+    const expected = await wgsl.compile(graph, 'split').run(feeds);
+    const actual = await fused.compile(graph, 'packed').run(feeds);
+    expect(actual.out!.data).toEqual(expected.out!.data);
+  });
+});
+
+describe('wgsl dispatch and sizes', () => {
+  it('a grid past 65,535 workgroups wraps into y and stays exact', async () => {
+    const size = 65_535 * 64 + 64 * 5 + 3;
+    const graph = buildGraph({ x: [size] }, (b, v) => b.mul(v.x!, v.x!));
+    const { program } = compileKernels(graph, webgpuLimits());
+    expect(program.kernels[0]!.dispatch.workgroups[1]).toBe(2);
+    const feeds: TensorMap = { x: { shape: [size], data: Float32Array.from({ length: size }, (_, i) => (i % 1000) / 7) } };
+    const out = await runWgsl(graph, feeds);
+    expect(out[size - 1]).toBe(Math.fround(Math.fround(((size - 1) % 1000) / 7) ** 2));
+    await expectExact(graph, feeds);
+  });
+
+  it('a tensor over the binding size limit is named in the error', async () => {
+    const graph = buildGraph({ huge: [40_000_000] }, (b, v) => b.unary('neg', v.huge!));
+    const run = wgsl.compile(graph, 'huge').run({});
+    await expect(run).rejects.toThrow(TensorTooLargeError);
+    await expect(run).rejects.toThrow(/input 'huge' of shape \[40000000\] needs 160000000 bytes, over the device's storage binding limit/);
+  });
+});
