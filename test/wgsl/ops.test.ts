@@ -19,6 +19,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { conv2dShape } from '../../src/ir/builder.ts';
 import type { BinaryOp, ConvAttrs, UnaryOp } from '../../src/ir/graph.ts';
+import { runGraph } from '../../targets/ref/index.ts';
 import { buildGraph, randomFeeds } from '../cpu/helpers.ts';
 import { expectContraction, expectExact, expectWithin, UNIT_ROUNDOFF, wgsl } from './helpers.ts';
 
@@ -129,9 +130,9 @@ describe('wgsl reductions', () => {
     for (const [shape, axes] of [[[4, 6, 9], [1, 2]], [[5, 1031], [1]], [[7, 3], [1]], [[8, 64, 64], [1, 2]]] as const) {
       const graph = buildGraph({ x: shape }, (b, x) => b.sum(x.x!, axes, true));
       const feeds = randomFeeds(graph, 31);
-      const n = axes.reduce((size, axis) => size * shape[axis]!, 1);
+      const n = (axes as readonly number[]).reduce((size: number, axis) => size * shape[axis]!, 1);
       const absolute = { x: { shape: feeds.x!.shape, data: feeds.x!.data.map(Math.abs) } };
-      const magnitude = (await import('../../targets/ref/index.ts')).runGraph(graph, absolute).out!.data;
+      const magnitude = runGraph(graph, absolute).out!.data;
       await expectWithin(graph, feeds, (_, i) => (n + 2) * UNIT_ROUNDOFF * magnitude[i]!);
     }
   });
