@@ -6,14 +6,15 @@ import type { Target } from '../src/runtime/target.ts';
 import { createCpuTarget } from './cpu/index.ts';
 import { refTarget } from './ref/index.ts';
 import { createWebglTarget } from './webgl/index.ts';
+import { createWgslTarget, hardwareAdapterAvailable } from './wgsl/index.ts';
 
 /** Every target name of the project, planned ones included. */
 export const TARGET_NAMES = ['auto', 'ref', 'cpu', 'wgsl', 'webgl'] as const;
 
 export type TargetName = (typeof TARGET_NAMES)[number];
 
-/** The targets that run now, fastest first; 'auto' selects the first. */
-export const AVAILABLE_TARGETS = ['cpu', 'ref', 'webgl'] as const;
+/** The targets that run now; 'auto' selects the first, or wgsl where selectTargetName finds a hardware adapter. */
+export const AVAILABLE_TARGETS = ['cpu', 'ref', 'webgl', 'wgsl'] as const;
 
 export type AvailableTargetName = (typeof AVAILABLE_TARGETS)[number];
 
@@ -48,5 +49,17 @@ export function getTarget(name: TargetName | (string & {}), options: TargetOptio
       return refTarget;
     case 'webgl':
       return createWebglTarget();
+    case 'wgsl':
+      return createWgslTarget();
   }
+}
+
+/**
+ * Resolves a target name like resolveTargetName, except that 'auto' selects wgsl when a hardware
+ * WebGPU adapter exists. Software adapters (llvmpipe, SwiftShader) run slower than the cpu
+ * target, so with only those 'auto' stays on cpu.
+ */
+export async function selectTargetName(name: string): Promise<AvailableTargetName> {
+  if (name === 'auto' && (await hardwareAdapterAvailable())) return 'wgsl';
+  return resolveTargetName(name);
 }

@@ -36,8 +36,12 @@ export function describeAdapter(found: FoundAdapter): { description: string; har
   return { description: `${name} (${found.backend}${hardware ? '' : ', software'})`, hardware };
 }
 
-/** Finds an adapter: navigator.gpu in a browser, the `webgpu` package in Node. Returns null when there is none. */
+/**
+ * Finds an adapter: navigator.gpu in a browser, the `webgpu` package in Node. Returns null when
+ * there is none, or when SGAN_NO_WEBGPU=1 hides WebGPU from Node (to test the cpu fallback).
+ */
 export async function findAdapter(): Promise<FoundAdapter | null> {
+  if (typeof process !== 'undefined' && process.env?.SGAN_NO_WEBGPU === '1') return null;
   const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (gpu !== undefined) {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -77,6 +81,9 @@ export function sharedDevice(): Promise<WgslDevice> {
 
 async function createDevice(): Promise<WgslDevice> {
   const found = await findAdapter();
+  if (found === null && typeof process !== 'undefined' && process.env?.SGAN_NO_WEBGPU === '1') {
+    throw new WebGpuUnavailableError('no WebGPU adapter: SGAN_NO_WEBGPU=1 hides WebGPU; unset it or use --target cpu');
+  }
   if (found === null) {
     throw new WebGpuUnavailableError(
       'no WebGPU adapter found: navigator.gpu is missing or returned none, or in Node the webgpu package found ' +

@@ -6,7 +6,9 @@ import { basename, join, relative } from 'node:path';
 import { compileModel, type ManifestProgram } from '../../emit/index.ts';
 import { writeWebglKernels } from '../../../targets/webgl/emit.ts';
 import { WebglLayoutError } from '../../../targets/webgl/layout.ts';
-import { concreteTargetName, TargetError } from '../../runtime/train/targets.ts';
+import { selectTargetName } from '../../../targets/index.ts';
+import { writeWgslKernels } from '../../../targets/wgsl/emit.ts';
+import { TargetError } from '../../runtime/train/targets.ts';
 import { readModelText } from './train.ts';
 import { loadModelOrExit } from '../load.ts';
 import { reportUsageError } from '../usage.ts';
@@ -18,11 +20,13 @@ recipe as an editable object), generate.ts (a sampler for checkpoints), model.js
 model), model.sgan (a copy of FILE), manifest.json (the programs of each training phase with their
 primitive op counts, fused kernel counts and peak buffer bytes) and package.json. With --target
 webgl it also writes kernels/: one module of gpu.js kernel functions per program and index.json
-with each kernel's texture size and arguments. Run the trainer with: npx tsx DIR/train.ts --help.
+with each kernel's texture size and arguments. With --target wgsl it writes kernels/ with one
+WGSL file per kernel of every program and index.json with their bindings and dispatch. Run the
+trainer with: npx tsx DIR/train.ts --help.
 
 Options:
-  --target NAME   target of the programs: auto (default, the fastest available: cpu), cpu,
-                  ref or webgl (gpu.js); wgsl is not available yet
+  --target NAME   target of the programs: auto (default: wgsl on a hardware WebGPU adapter,
+                  else cpu), cpu, ref, webgl (gpu.js) or wgsl (WebGPU)
   --out DIR       output folder (default out/<model name>)
   --report        print the manifest's programs as a table
   -h, --help      print this help
@@ -56,7 +60,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
 
   let target: string;
   try {
-    target = concreteTargetName(values.target);
+    target = await selectTargetName(values.target);
   } catch (error) {
     if (!(error instanceof TargetError)) throw error;
     process.stderr.write(`sganc compile: error: ${error.message}\n`);
@@ -69,6 +73,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
   let kernelFiles: string[] = [];
   try {
     if (target === 'webgl') kernelFiles = writeWebglKernels(spec, result.outDir);
+    if (target === 'wgsl') kernelFiles = writeWgslKernels(spec, result.outDir);
   } catch (error) {
     if (!(error instanceof WebglLayoutError)) throw error;
     process.stderr.write(`sganc compile: error: ${error.message}\n`);
@@ -78,7 +83,8 @@ export async function compileCommand(argv: string[]): Promise<number> {
   const shown = relative(process.cwd(), result.outDir) || '.';
   process.stdout.write(`compiled ${spec.name} (${basename(file)}) for target ${target} into ${shown}/\n`);
   process.stdout.write(`  ${result.manifest.programs.length} programs in manifest.json\n`);
-  if (kernelFiles.length > 0) process.stdout.write(`  ${kernelFiles.length - 1} kernel modules in kernels/\n`);
+  const kernelKind = target === 'wgsl' ? 'WGSL kernel files' : 'kernel modules';
+  if (kernelFiles.length > 0) process.stdout.write(`  ${kernelFiles.length - 1} ${kernelKind} in kernels/\n`);
   if (values.report) process.stdout.write(formatProgramTable(result.manifest.programs));
   process.stdout.write(`train with: npx tsx ${join(shown, 'train.ts')} --help\n`);
   return 0;

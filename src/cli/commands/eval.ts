@@ -10,7 +10,8 @@ import { stageResolutions, styleLayersAt } from '../../layers/networks.ts';
 import type { ModelSpec } from '../../model/spec.ts';
 import { readSafetensors, SafetensorsError, writeSafetensors } from '../../runtime/safetensors.ts';
 import { type TensorMap, scalarTensor } from '../../runtime/tensor.ts';
-import { getTarget, resolveTargetName, TargetError } from '../../../targets/index.ts';
+import { getTarget, resolveTargetName, selectTargetName, TargetError } from '../../../targets/index.ts';
+import { TensorTooLargeError, WebGpuUnavailableError } from '../../../targets/wgsl/index.ts';
 import { WebglLayoutError } from '../../../targets/webgl/layout.ts';
 import { loadModelOrExit } from '../load.ts';
 
@@ -32,7 +33,8 @@ Options:
   --seed N        noise key when the inputs hold no noise tensors, an integer in [0, 2^24) (default 0)
   --target T      execution target: ref (default, the plain reference executor), cpu (WebAssembly
                   SIMD on worker threads), webgl (gpu.js kernels on headless-gl, or gpu.js cpu
-                  mode without a display) or auto (the fastest available, cpu)
+                  mode without a display), wgsl (WebGPU through Dawn) or auto (wgsl on a
+                  hardware WebGPU adapter, else cpu)
   --threads N     threads of the cpu target, an integer >= 1 (default: SGAN_CPU_THREADS, else one
                   per core)
   -h, --help      print this help
@@ -163,7 +165,7 @@ export async function evaluate(spec: ModelSpec, options: EvalOptions, params: Te
   checkFeeds(graph.inputs(), graph, feeds, options.inputs, 'input');
   checkFeeds(graph.params(), graph, params, options.params, 'parameter');
 
-  const target = getTarget(options.target, { threads: options.threads });
+  const target = getTarget(await selectTargetName(options.target), { threads: options.threads });
   const outputs = await target.compile(graph, `eval-${request.network}`).run({ ...params, ...feeds });
   const metadata: Record<string, string> = {
     model: spec.name,
@@ -291,7 +293,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
       process.stderr.write(`sganc eval: error: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof EvalInputError || error instanceof SafetensorsError || error instanceof WebglLayoutError) {
+    if (
+      error instanceof EvalInputError ||
+      error instanceof SafetensorsError ||
+      error instanceof WebglLayoutError ||
+      error instanceof WebGpuUnavailableError ||
+      error instanceof TensorTooLargeError
+    ) {
       process.stderr.write(`sganc eval: error: ${error.message}\n`);
       return 1;
     }

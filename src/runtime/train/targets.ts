@@ -1,6 +1,6 @@
 // Resolution of `--target` names to execution targets, through the target registry in targets/index.ts.
 
-import { getTarget, resolveTargetName, TARGET_NAMES, type TargetOptions } from '../../../targets/index.ts';
+import { getTarget, resolveTargetName, selectTargetName, TARGET_NAMES, type TargetOptions } from '../../../targets/index.ts';
 import type { Target } from '../target.ts';
 
 export { TargetError } from '../../../targets/index.ts';
@@ -13,7 +13,10 @@ export function concreteTargetName(name: string): string {
   return resolveTargetName(name);
 }
 
-/** Loads the target a name selects; `options.threads` sets the cpu target's thread count. */
+/**
+ * Loads the target a name selects, where 'auto' is wgsl on a hardware WebGPU adapter and cpu
+ * otherwise; `options.threads` sets the cpu target's thread count.
+ */
 export async function loadTarget(name: string, options: TargetOptions = {}): Promise<Target> {
-  return getTarget(name, options);
+  return getTarget(await selectTargetName(name), options);
 }
