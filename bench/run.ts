@@ -85,14 +85,15 @@ const info: RunInfo = {
   caseNotes: [],
   timing: '',
 };
-info.timing =
-  `Timing: each row runs once as the correctness gate (outputs within ${DEFAULT_TOLERANCE} of the ref target's, relative to each output's largest value), ` +
-  `then ${timing.warmup - 1} more warm-up run(s), then ${timing.minRuns} to ${timing.maxRuns} timed runs, as many as fit in about ${timing.budgetMs / 1000} s; ` +
-  'the table gives the median. GFLOP counts 2 per multiply-add of the matmuls and convolutions in sganc\'s graph of the case ' +
-  '(elementwise ops not counted; sganc runs nearest upsample + 3x3 conv as one stride-2 transposed conv with 4x4 taps, 2.25x fewer multiply-adds than the ' +
-  'direct form that the peers run), and every engine is credited with that same count. "vs fastest peer" divides by the fastest non-sganc engine of the case. ' +
-  'Kernels: per run, sganc cpu counts the ops its profile dispatched, sganc ref the primitive ops of its graph, TensorFlow.js the kernels of tf.profile, ' +
-  'PyTorch the leaf ops of its autograd profiler.';
+info.timing = [
+  `Timing: each row runs once as the correctness gate, which passes when every output is within ${DEFAULT_TOLERANCE} of the ref target's, relative to that output's largest value.`,
+  `Then come ${timing.warmup - 1} more warm-up run(s) and ${timing.minRuns} to ${timing.maxRuns} timed runs, as many as fit in about ${timing.budgetMs / 1000} s, and the table gives their median.`,
+  "GFLOP counts 2 per multiply-add of the matmuls and convolutions in sganc's graph of the case, and elementwise ops are not counted.",
+  'sganc runs nearest upsample + 3x3 conv as one stride-2 transposed conv with 4x4 taps, 2.25x fewer multiply-adds than the direct form that the peers run, and every engine is credited with the same count.',
+  '"vs fastest peer" divides by the fastest non-sganc engine of the case.',
+  'Kernels per run: sganc cpu counts the ops its profile dispatched, sganc ref and other targets without a profile the primitive ops of the graph,',
+  "TensorFlow.js the kernels of tf.profile, PyTorch the leaf ops of its autograd profiler, ONNX Runtime the node kernels of its profiler.",
+].join(' ');
 
 const cases = selectCases();
 const engines: Engine[] = [];
@@ -118,7 +119,7 @@ if (wantsPython) {
   }
 }
 
-if (torch !== undefined) info.peak = await measurePeak(torch, threads, values.quick ? 3 : 8);
+if (torch !== undefined) info.peak = await measurePeak(torch, threads, values.quick ? 3 : 10);
 
 // Start the ref executor's worker threads before the first timed run.
 await startRefWorkers();
@@ -143,6 +144,12 @@ for (const c of cases) {
   }
 }
 info.machine.loadEnd = currentLoad();
+// Other processes share the cores, so the full run measures the peak again at the end and keeps the higher one.
+if (torch !== undefined && info.peak !== undefined && !values.quick) {
+  const again = await measurePeak(torch, threads, 10);
+  if (again.gflops > info.peak.gflops) info.peak = again;
+  info.peak.method += ', the higher of two measurements at the start and the end of the run';
+}
 torch?.close();
 
 const sgancNames = new Set(engines.filter((e) => e.sganc).map((e) => e.name));

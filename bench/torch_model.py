@@ -60,9 +60,9 @@ _blur_filters = {}
 
 
 def blur_filter(kernel, channels):
-    """The normalised outer product of the 1-D kernel with itself, flipped, as depthwise weights.
+    """Return the normalised outer product of the 1-D kernel with itself, flipped, as depthwise weights.
 
-    Built with numpy and cached, so that an ONNX export sees a constant of known shape.
+    The filter is built with numpy and cached, so an ONNX export records a constant of known shape.
     """
     key = (tuple(kernel), channels)
     if key not in _blur_filters:
@@ -186,7 +186,12 @@ class Case:
         self.peer = peer
         self.spec = request.get("spec")
         feeds = read_safetensors(request["feeds"])
-        param_specs = peer["params"] if self.kind == "layers" else (self.spec["params"] if self.spec else [])
+        if self.kind == "layers":
+            param_specs = peer["params"]
+        elif self.spec is not None:
+            param_specs = self.spec["params"]
+        else:
+            param_specs = []
         self.net = Net(param_specs, feeds)
         self.feeds = feeds
         if self.kind == "train":
@@ -213,7 +218,7 @@ class Case:
         raise ValueError(f"case kind {self.kind} has no forward export")
 
     def train_step(self):
-        """One G step, then one D step with R1, as sganc's buildGeneratorStep and buildDiscriminatorStep."""
+        """Run one G step, then one D step with R1, as sganc's buildGeneratorStep and buildDiscriminatorStep."""
         net, spec, stage = self.net, self.spec, self.peer["stage"]
         params = net.params
         mapping_and_synthesis = [n for n, p in net.scales.items() if not n.startswith("discriminator.") and n in params]

@@ -15,7 +15,7 @@ import type { Layer, ModelSpec, ParamSpec } from '../../src/model/spec.ts';
 import { initParams } from '../../src/params/init.ts';
 import type { TensorMap } from '../../src/runtime/tensor.ts';
 
-/** How a peer engine builds a case; the layer lists and model use the ModelSpec's own layer kinds. */
+/** The description from which a peer engine builds a case, in the ModelSpec's own layer kinds. */
 export type PeerCase =
   | { kind: 'conv2d'; stride: number; padding: number }
   | { kind: 'matmul' }
@@ -144,9 +144,9 @@ export function matmulCase(id: string, label: string, m: number, k: number, n: n
 }
 
 /**
- * One synthesis layer at output resolution `res`: nearest 2x upsample, 3x3 conv, noise, bias,
- * leaky ReLU 0.2 and AdaIN, with `channels` in and out and a style vector of `wDim`. The
- * parameters are stored N(0, 1) and scaled at run time like equalized-learning-rate weights.
+ * Builds one synthesis layer at output resolution `res`: nearest 2x upsample, 3x3 conv, noise,
+ * bias, leaky ReLU 0.2 and AdaIN, with `channels` in and out and a style vector of `wDim`. The
+ * parameters are uniform with variance 1 and scaled at run time like equalized-learning-rate weights.
  */
 export function synthesisLayerCase(res: number, batch: number, channels: number, wDim: number): BenchCase {
   const p = (name: string, shape: number[], runtimeScale: number): ParamSpec => ({
@@ -171,7 +171,7 @@ export function synthesisLayerCase(res: number, batch: number, channels: number,
     { kind: 'lrelu', slope: 0.2, gain: 1 },
     { kind: 'adain', name: 'adain', channels, styleIndex: 0, eps: 1e-8, styleWeight: 'adain.style.weight', styleBias: 'adain.style.bias' },
   ];
-  // The layer lowering reads only the parameter table of the spec, so a table alone stands in for a model.
+  // The layer lowering reads only the parameter table of the spec, so a table alone can replace a model here.
   const spec = { name: 'synthesis-layer', params } as unknown as ModelSpec;
   const inputShape = [batch, channels, res / 2, res / 2];
 
@@ -251,10 +251,10 @@ export function generatorCase(spec: ModelSpec, stage: number, batch: number): Be
 }
 
 /**
- * One G step and one D step with R1, the two gradient programs of a training iteration. The fakes
- * are fixed inputs here, so the generator pass that makes them, Adam and the EMA are not timed.
- * The G step draws its noise inside the program (counter-based randn under `noise_key`); the
- * same values are computed here and fed to the peers as `noise.<layer>` inputs.
+ * Builds one G step and one D step with R1, the two gradient programs of a training iteration.
+ * The fakes are fixed inputs here, so the generator pass that makes them, Adam and the EMA are not
+ * timed. The G step draws its noise inside the program with the counter-based randn under
+ * `noise_key`. The same values are computed here and fed to the peers as `noise.<layer>` inputs.
  */
 export function trainCase(spec: ModelSpec, stage: number, batch: number): BenchCase {
   const g = buildGeneratorStep(spec, { stage, batch, fading: false });

@@ -75,7 +75,7 @@ function compileRunner(file: string, targetName: string): Runner {
 }
 
 /**
- * An engine for one sganc target. Only the engine with `timesCompile` runs the compile cases,
+ * Wraps one sganc target as an engine. Only the engine with `timesCompile` runs the compile cases,
  * because compileModel plans the kernels with WebGPU limits whatever the target is named.
  */
 export function sgancEngine(targetName: string, target: Target, timesCompile: boolean): Engine {

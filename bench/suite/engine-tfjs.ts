@@ -174,13 +174,19 @@ async function toHost(name: string, y: tf.Tensor): Promise<TensorMap> {
   return result;
 }
 
+/** The reason TensorFlow.js skips the training step, per backend. */
+const TRAIN_SKIP_REASON = {
+  wasm: 'not built: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so it cannot take conv weight gradients',
+  cpu: 'not built: tfjs-core registers no gradients by itself, and the @tensorflow/tfjs bundle that registers them is not installed',
+};
+
 export function tfjsEngine(backend: 'cpu' | 'wasm'): Engine {
   return {
     name: `tfjs ${backend}`,
     sganc: false,
     skipReason(c) {
       if (c.peer.kind === 'compile') return 'sganc only';
-      if (c.peer.kind === 'train') return 'not built: R1 needs a second-order gradient, not attempted with TensorFlow.js here';
+      if (c.peer.kind === 'train') return TRAIN_SKIP_REASON[backend];
       return undefined;
     },
     async prepare(c) {

@@ -17,7 +17,10 @@ import type { Engine, Runner } from './rows.ts';
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'torch_model.py');
 
-/** Whether Debian's Python can import torch; installs python3-torch with apt-get when it cannot and we are root. */
+/**
+ * Checks that Debian's Python can import torch, installing python3-torch with apt-get when it
+ * cannot and this process runs as root. Returns why PyTorch is unavailable, or undefined.
+ */
 export function ensureTorch(log: (line: string) => void): string | undefined {
   const probe = () => spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
   if (probe().status === 0) return undefined;

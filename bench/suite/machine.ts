@@ -11,6 +11,8 @@ export interface MachineInfo {
   node: string;
   /** The WebGPU adapter as Dawn reports it (npm package `webgpu`), or why there is none. */
   adapter: string;
+  /** The X display, which decides whether gpu.js can use headless-gl, or 'unset'. */
+  display: string;
   /** The 1-minute load average at the start and at the end of the run. */
   loadStart: number;
   loadEnd?: number;
@@ -30,7 +32,7 @@ function cpuModel(): string {
 const ADAPTER_PROBE = `
 process.env.EGL_PLATFORM ??= 'surfaceless';
 const { create } = await import('webgpu');
-const describe = (a) => { const i = a.info ?? {}; return [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(' ') || 'unnamed adapter'; };
+const describe = (a) => { const i = a.info ?? {}; return [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(', ') || 'unnamed adapter'; };
 let adapter = await create([]).requestAdapter();
 let via = 'default backend';
 if (!adapter) { adapter = await create(['backend=opengles']).requestAdapter({ featureLevel: 'compatibility' }); via = 'OpenGL ES backend, compatibility mode'; }
@@ -54,6 +56,7 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     adapter: probeAdapter(),
+    display: process.env.DISPLAY ?? 'unset',
     loadStart: loadavg()[0]!,
   };
 }

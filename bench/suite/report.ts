@@ -85,14 +85,15 @@ export function formatSection(info: RunInfo, table: string): string {
     '',
     `Command: \`${info.command}\`, ${info.date}.`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}. WebGPU adapter: ${m.adapter}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}. WebGPU adapter: ${m.adapter}. DISPLAY: ${m.display}.`,
     `Load average (1 minute): ${load}. Other processes shared the cores, so the figures are noisy.`,
     '',
     `Versions: ${info.versions.join(', ')}.`,
     '',
     info.peak === undefined
       ? 'Peak: not measured, so the % of peak column is empty.'
-      : `Peak: ${info.peak.gflops.toFixed(1)} GFLOP/s fp32, ${info.peak.method}. The % of peak column divides each row's GFLOP/s by it.`,
+      : `Peak: ${info.peak.gflops.toFixed(1)} GFLOP/s fp32, ${info.peak.method}. The % of peak column divides each row's GFLOP/s by it. ` +
+        'A row can exceed 100% when it ran at a quieter moment than the peak measurement, or when an engine does fewer multiply-adds than the stated count.',
     '',
     info.timing,
     '',

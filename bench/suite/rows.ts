@@ -176,7 +176,7 @@ export async function measureRow(
   return row;
 }
 
-/** The rows of the JSON output: the four fields every consumer reads, then the rest. */
+/** Converts rows to the JSON output objects: the four fields every consumer reads, then the rest. */
 export function jsonRows(rows: readonly Row[]): object[] {
   return rows.map((r) => ({
     case: r.case,
