@@ -41,19 +41,17 @@ export function writeWgslKernels(spec: ModelSpec, outDir: string): string[] {
   for (const phase of phaseGraphs(spec)) {
     const label = `${phase.name}_${phase.stage}${phase.fading ? '_fading' : ''}`;
     const { program } = compileKernels(phase.graph, limits, { label });
-    const shaders = programShaders(program, limits.maxStorageBuffers);
-    const kernels = shaders.map((shader, k) => {
+    const shaders = programShaders(program, limits);
+    const kernels = shaders.map((shader) => {
       const file = `${label}.${shader.name}.wgsl`;
       writeFileSync(join(dir, file), shader.source);
       written.push(join(dir, file));
-      const kernel = program.kernels[k]!;
       return {
         name: shader.name,
         file,
         layout: shader.layout.kind,
         bindings: shader.layout.slots.map((slot) => `b${slot.buffer}`),
-        workgroupSize: kernel.dispatch.workgroupSize,
-        workgroups: kernel.dispatch.workgroups,
+        workgroups: shader.workgroups,
       };
     });
     programs.push({

@@ -30,6 +30,11 @@ export interface ExpressionContext {
   layout: KernelLayout;
   /** Whether reductions read the per-row workgroup results (row kernels) instead of looping. */
   rowReductions: boolean;
+  /**
+   * The contraction of a tiled kernel, whose value the entry point passes to the output
+   * functions as `acc` instead of a loop function computing it per element.
+   */
+  tiledContraction?: number;
 }
 
 /** Returns the WGSL expression that reads input `input` of the kernel at the u32 index `index`. */
@@ -56,31 +61,58 @@ function slotOffset(slot: number): string {
 
 /** Emits one function per root, then the loop functions of reductions and contractions. */
 export function emitExpressionFunctions(context: ExpressionContext): string[] {
-  const { kernel } = context;
+  const { kernel, tiledContraction } = context;
   const chunks: string[] = [];
-  for (const root of [...functionRoots(kernel)].sort((a, b) => a - b)) chunks.push(emitFunction(context, root));
+  const epilogues = tiledContraction === undefined ? new Set<number>() : epilogueOf(kernel, tiledContraction);
+  for (const root of [...functionRoots(kernel)].sort((a, b) => a - b)) {
+    chunks.push(epilogues.has(root) ? emitEpilogueFunction(context, root) : emitFunction(context, root));
+  }
   kernel.exprs.forEach((expr, index) => {
     if (expr.kind === 'reduce' && !context.rowReductions) chunks.push(emitReduceFunction(kernel, expr, index));
-    if (expr.kind === 'matmul' || expr.kind === 'conv2d' || expr.kind === 'conv2dBackInput' || expr.kind === 'conv2dBackWeight') {
-      chunks.push(emitContraction(kernel, expr, index));
-    }
+    const contraction = expr.kind === 'matmul' || expr.kind === 'conv2d' || expr.kind === 'conv2dBackInput' || expr.kind === 'conv2dBackWeight';
+    if (contraction && index !== tiledContraction) chunks.push(emitContraction(kernel, expr, index));
   });
   return chunks;
 }
 
+/** Returns the expressions whose same-index chain contains `contraction`: the contraction and its epilogue. */
+export function epilogueOf(kernel: Kernel, contraction: number): Set<number> {
+  const reached = new Set<number>([contraction]);
+  kernel.exprs.forEach((expr, index) => {
+    if (index > contraction && sameIndex(expr) && operands(expr as Node).some((operand) => reached.has(operand))) reached.add(index);
+  });
+  return reached;
+}
+
 /** Emits `fn exprN(i: u32) -> f32`, the value of expression `root` at index i. */
 function emitFunction(context: ExpressionContext, root: number): string {
+  const lines = letChain(context, root, undefined);
+  return [`fn expr${root}(i: u32) -> f32 {`, ...lines.map((line) => `  ${line}`), `  return v${root};`, '}'].join('\n');
+}
+
+/** Emits `fn exprN(i: u32, acc: f32) -> f32`, an output of a tiled kernel given its contraction's value. */
+function emitEpilogueFunction(context: ExpressionContext, root: number): string {
+  const lines = letChain(context, root, context.tiledContraction);
+  return [`fn expr${root}(i: u32, acc: f32) -> f32 {`, ...lines.map((line) => `  ${line}`), `  return v${root};`, '}'].join('\n');
+}
+
+/** Returns the let statements of `root` and the expressions that share its index; `given` reads `acc`. */
+function letChain(context: ExpressionContext, root: number, given: number | undefined): string[] {
   const lines: string[] = [];
   const emitted = new Set<number>();
   const visit = (index: number): void => {
     if (emitted.has(index)) return;
     emitted.add(index);
+    if (index === given) {
+      lines.push(`let v${index} = acc;`);
+      return;
+    }
     const expr = context.kernel.exprs[index]!;
     if (sameIndex(expr)) for (const operand of operands(expr as Node)) visit(operand);
     lines.push(...emitValue(context, expr, index));
   };
   visit(root);
-  return [`fn expr${root}(i: u32) -> f32 {`, ...lines.map((line) => `  ${line}`), `  return v${root};`, '}'].join('\n');
+  return lines;
 }
 
 /** Emits the statements that define `vN`, the value of expression N at index i. */

@@ -93,7 +93,7 @@ export class WgslProgram {
   static async create(device: GPUDevice, graph: Graph, name: string, overrides: Partial<TargetLimits> = {}): Promise<WgslProgram> {
     const deviceLimits = deviceTargetLimits(device);
     const { program } = compileKernels(graph, { ...deviceLimits, ...overrides }, { label: name });
-    const shaders = programShaders(program, deviceLimits.maxStorageBuffers);
+    const shaders = programShaders(program, deviceLimits);
     device.pushErrorScope('out-of-memory');
     const result = new WgslProgram(device, name, program);
     const memoryError = await device.popErrorScope();
@@ -114,7 +114,6 @@ export class WgslProgram {
   }
 
   private async prepareKernel(shader: KernelShader, index: number): Promise<KernelRun> {
-    const kernel = this.program.kernels[index]!;
     const device = this.device;
     const compiled = await this.compiledPipeline(shader);
     device.pushErrorScope('validation');
@@ -123,7 +122,7 @@ export class WgslProgram {
     if (validation !== null) {
       throw new Error(`WebGPU rejected the bindings of kernel ${shader.name} of program ${this.name}: ${validation.message}`);
     }
-    return { name: shader.name, pipeline: compiled.pipeline, bindGroup, workgroups: kernel.dispatch.workgroups };
+    return { name: shader.name, pipeline: compiled.pipeline, bindGroup, workgroups: shader.workgroups };
   }
 
   /** Returns the pipeline of a shader source, compiled once per device: programs of one model share many kernels. */

@@ -1,5 +1,6 @@
 // One WGSL compute shader per fused kernel: bindings, helpers, expression functions and an entry
-// point laid out for the kernel's kind. Elementwise, reduce and contraction kernels run one
+// point laid out for the kernel's kind. Contraction kernels large enough for tiles run as tiled
+// matrix products (tiled.ts). Elementwise, reduce and the other contraction kernels run one
 // invocation per output element. Row kernels run one workgroup per row: each row reduction is a
 // strided sum per invocation followed by a tree in workgroup memory, and then every invocation
 // writes its share of the row. Generation is a pure function of the kernel and the layout, so the
@@ -11,18 +12,33 @@ import type { KernelLayout } from './bindings.ts';
 import { emitExpressionFunctions, writeOutput } from './expressions.ts';
 import { helpersFor } from './helpers.ts';
 import { u32Literal } from './literals.ts';
+import { type TiledPlan, tiledSections } from './tiled.ts';
 
-/** Returns the WGSL source of `kernel` under `layout`; `buffers` names the tensors in the header comment. */
-export function kernelSource(kernel: Kernel, buffers: readonly BufferInfo[], layout: KernelLayout): string {
-  const sections = [
-    headerComment(kernel, buffers),
-    bindingDeclarations(layout).join('\n'),
-    gridConstants(kernel).join('\n'),
-    ...helpersFor(kernel),
-    ...(kernel.kind === 'row' ? rowWorkgroupMemory(kernel) : []),
-    ...emitExpressionFunctions({ kernel, layout, rowReductions: kernel.kind === 'row' }),
-    kernel.kind === 'row' ? rowEntryPoint(kernel, layout) : elementEntryPoint(kernel, layout),
-  ];
+/**
+ * Returns the WGSL source of `kernel` under `layout`, tiled when `tiled` is given; `buffers` names
+ * the tensors in the header comment.
+ */
+export function kernelSource(kernel: Kernel, buffers: readonly BufferInfo[], layout: KernelLayout, tiled: TiledPlan | null = null): string {
+  const header = [headerComment(kernel, buffers), bindingDeclarations(layout).join('\n')];
+  let sections: string[];
+  if (tiled !== null) {
+    const store = (output: number, index: string, value: string): string => writeOutput(layout, output, index, value);
+    sections = [
+      ...header,
+      ...helpersFor(kernel),
+      ...emitExpressionFunctions({ kernel, layout, rowReductions: false, tiledContraction: tiled.contraction }),
+      ...tiledSections(kernel, tiled, store),
+    ];
+  } else {
+    sections = [
+      ...header,
+      gridConstants(kernel).join('\n'),
+      ...helpersFor(kernel),
+      ...(kernel.kind === 'row' ? rowWorkgroupMemory(kernel) : []),
+      ...emitExpressionFunctions({ kernel, layout, rowReductions: kernel.kind === 'row' }),
+      kernel.kind === 'row' ? rowEntryPoint(kernel, layout) : elementEntryPoint(kernel, layout),
+    ];
+  }
   return sections.filter((section) => section.length > 0).join('\n\n') + '\n';
 }
 

@@ -2,12 +2,14 @@
 // more storage buffers than the device allows, grids past 65,535 workgroups and size errors.
 // Regenerate the golden files with `npx vitest run test/wgsl/codegen.test.ts -u` and review the diff.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { conv2dShape } from '../../src/ir/builder.ts';
 import type { TensorMap } from '../../src/runtime/tensor.ts';
 import { compileKernels, webgpuLimits } from '../../src/opt/index.ts';
 import { createWgslTarget, programShaders, TensorTooLargeError, wgslKernelSources } from '../../targets/wgsl/index.ts';
 import { buildGraph, randomFeeds } from '../cpu/helpers.ts';
-import { expectExact, expectWithin, runWgsl, wgsl } from './helpers.ts';
+import { expectContraction, expectExact, expectWithin, runWgsl, wgsl } from './helpers.ts';
 
 /** An AdaIN-like block: conv with a padded, upsampled operand, bias, lrelu, instance norm, noise. */
 function styleBlock(): ReturnType<typeof buildGraph> {
@@ -27,6 +29,13 @@ describe('wgsl code generation', () => {
     const sources = wgslKernelSources(styleBlock());
     expect(sources.map((s) => s.name)).toMatchSnapshot();
     for (const { name, source } of sources) await expect(source).toMatchFileSnapshot(`golden/${name}.wgsl`);
+  });
+
+  it('tiled matmul source matches the golden file', async () => {
+    const graph = buildGraph({ a: [32, 64], b: [64, 48] }, (b, v) => b.unary('lrelu', b.matmul(v.a!, v.b!), 0.2));
+    const [kernel] = wgslKernelSources(graph);
+    expect(kernel!.source).toContain('var<workgroup> tile_a');
+    await expect(kernel!.source).toMatchFileSnapshot('golden/tiled_matmul_lrelu.wgsl');
   });
 
   it('generation is deterministic', () => {
@@ -51,6 +60,41 @@ describe('wgsl code generation', () => {
   });
 });
 
+describe('wgsl tiled contractions', () => {
+  it('large convolutions and both transposes are tiled and within the dot-product bound', async () => {
+    const arb = fc.record({
+      n: fc.integer({ min: 1, max: 2 }),
+      groups: fc.constantFrom(1, 2),
+      cPerGroup: fc.constantFrom(16, 17),
+      coPerGroup: fc.constantFrom(16, 20),
+      h: fc.integer({ min: 5, max: 11 }),
+      w: fc.integer({ min: 5, max: 11 }),
+      k: fc.integer({ min: 1, max: 3 }),
+      stride: fc.integer({ min: 1, max: 2 }),
+      pad: fc.nat(1),
+      seed: fc.integer({ min: 1, max: 2 ** 31 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async (r) => {
+        const attrs = { stride: r.stride, padding: [r.pad, r.pad, r.pad, r.pad] as const, groups: r.groups };
+        const x = [r.n, r.groups * r.cPerGroup, r.h, r.w] as const;
+        const w = [r.groups * r.coPerGroup, r.cPerGroup, r.k, r.k] as const;
+        const y = conv2dShape(x, w, attrs);
+        const cases = [
+          { graph: buildGraph({ x, w }, (b, v) => b.conv2d(v.x!, v.w!, attrs)), terms: r.cPerGroup * r.k * r.k },
+          { graph: buildGraph({ dy: y, w }, (b, v) => b.conv2dBackInput(v.dy!, v.w!, attrs, x)), terms: r.coPerGroup * r.k * r.k },
+          { graph: buildGraph({ x, dy: y }, (b, v) => b.conv2dBackWeight(v.x!, v.dy!, attrs, w)), terms: r.n * y[2]! * y[3]! },
+        ];
+        for (const { graph, terms } of cases) {
+          expect(wgslKernelSources(graph)[0]!.source).toContain('var<workgroup> tile_a');
+          await expectContraction(graph, randomFeeds(graph, r.seed), terms);
+        }
+      }),
+      { numRuns: 5 },
+    );
+  });
+});
+
 describe('wgsl storage buffer limits', () => {
   const inputs = Object.fromEntries([...Array(20).keys()].map((k) => [`x${k}`, [3, 7]]));
   const graph = buildGraph(inputs, (b, v) => Object.keys(inputs).slice(1).reduce((sum, name) => b.mul(b.add(sum, v[name]!), b.fill([3, 7], 0.5)), v.x0!));
@@ -67,7 +111,7 @@ describe('wgsl storage buffer limits', () => {
   it('a block fused past the device limit runs with the packed layout', async () => {
     const { program } = compileKernels(graph, { ...webgpuLimits(), maxStorageBuffers: 64 });
     expect(program.kernels.length).toBe(1);
-    const [shader] = programShaders(program, 16);
+    const [shader] = programShaders(program, { ...webgpuLimits(), maxStorageBuffers: 16 });
     expect(shader!.layout.kind).toBe('packed');
     expect(shader!.source).toContain('var<uniform> slots: Slots;');
     expect(shader!.source.match(/var<storage/g)!.length).toBe(2);
