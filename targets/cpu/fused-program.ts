@@ -159,6 +159,8 @@ export class FusedCpuProgram {
   /** Loads the generated module on every thread once. */
   private load(): Promise<LoadedModule> {
     this.module ??= (async () => {
+      // A program without generated functions (only contractions, or no kernels) needs no module.
+      if (this.functions.length === 0) return { id: -1, names: [], functions: [] };
       const names = this.functions.map((fn) => fn.name);
       const module = await generatedModule(mapModuleText(this.texts));
       return this.rt.loadModule(module, names);

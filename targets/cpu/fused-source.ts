@@ -152,12 +152,15 @@ class MapEmitter {
       '(param $tid i32) (param $nt i32)',
     ].join(' ');
     const locals = ['(local $i i32) (local $end i32)', ...this.locals.map(([name, type]) => `(local ${name} ${type})`)].join(' ');
-    // Units of 4 elements: thread tid gets units [units * tid / nt, units * (tid + 1) / nt).
+    // Units of 4 elements: thread tid gets units [units * tid / nt, units * (tid + 1) / nt), with
+    // the products in 64 bits so that they cannot wrap.
+    const shareBound = (tid: string): string =>
+      `(i32.shl (i32.wrap_i64 (i64.div_u (i64.mul (i64.const ${units}) (i64.extend_i32_u ${tid})) (i64.extend_i32_u ${get('$nt')}))) ${int(2)})`;
     return `(func (export "${fn.name}") ${params}
   ${locals}
   ${this.prelude.join('\n  ')}
-  (local.set $i (i32.shl (i32.div_u (i32.mul ${int(units)} ${get('$tid')}) ${get('$nt')}) ${int(2)}))
-  (local.set $end (i32.shl (i32.div_u (i32.mul ${int(units)} (i32.add ${get('$tid')} ${int(1)})) ${get('$nt')}) ${int(2)}))
+  (local.set $i ${shareBound(get('$tid'))})
+  (local.set $end ${shareBound(`(i32.add ${get('$tid')} ${int(1)})`)})
   (if (i32.gt_s ${get('$end')} ${int(n)}) (then (local.set $end ${int(n)})))
   (block $vector_done (loop $vector_next
     (br_if $vector_done (i32.gt_s (i32.add ${get('$i')} ${int(4)}) ${get('$end')}))
