@@ -3,11 +3,11 @@
 // Error bounds, per op, with u = 2^-24:
 // - exact: add, sub, mul, max, min, greater, select, neg, abs, square, sign, lreluGrad, the leaf
 //   kinds, movement ops and randn (computed on the host by the same generator and uploaded).
-//   GLSL ES 3.00 requires correctly rounded +, - and *, and cpu mode rounds the float64 result of
-//   each op once to float32, as the reference does.
-// - div, recip, sqrt, rsqrt, exp, log, softplus, sigmoid: 2^-20 |ref| + 2^-21. GLSL allows
-//   several ulp for division and the builtins (exp: 3 + 2|x| ulp, log: 3 ulp or 2^-21 absolute
-//   near 1); softplus and sigmoid combine a few such steps.
+//   Mesa's llvmpipe rounds +, - and * correctly, and cpu mode rounds the float64 result of each
+//   op once to float32, as the reference does.
+// - div, recip, sqrt, rsqrt, exp, log, softplus, sigmoid: 2^-20 |ref| + 2^-21, a few ulp plus a
+//   small absolute term, because GPU division and builtins need not be correctly rounded and
+//   softplus and sigmoid combine several such steps.
 // - lrelu: relative 2^-22, because the slope is rounded to float32 before the product.
 // - sums: (n + 1) u sum |x| for n terms, the standard bound of a float32 sum in any order. Max
 //   is exact.
