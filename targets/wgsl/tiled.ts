@@ -207,11 +207,25 @@ export function tiledSections(kernel: Kernel, plan: TiledPlan, store: (output: n
     `var<workgroup> tile_a: array<f32, ${tile * tileK}>;`,
     `var<workgroup> tile_b: array<f32, ${tile * tileK}>;`,
   ].join('\n');
-  const stores: string[] = [];
-  kernel.outputs.forEach((output, k) => {
-    const value = epilogueOf(kernel, plan.contraction).has(output.expr) ? `expr${output.expr}(index, acc[i * ${per}u + j])` : `expr${output.expr}(index)`;
-    stores.push(`        ${store(k, 'index', value)}`);
+  const range = [...Array(per).keys()];
+  const pairs = range.flatMap((i) => range.map((j) => [i, j] as const));
+  const inEpilogue = epilogueOf(kernel, plan.contraction);
+  const stores = pairs.flatMap(([i, j]) => {
+    const lines = [
+      `  if (row0 + local_row + ${i}u < ${u32Literal(gemm.m)} && col0 + local_col + ${j}u < ${u32Literal(gemm.n)}) {`,
+      `    let r = row0 + local_row + ${i}u;`,
+      `    let c = col0 + local_col + ${j}u;`,
+      `    let index = ${gemm.outIndex};`,
+    ];
+    kernel.outputs.forEach((output, k) => {
+      const value = inEpilogue.has(output.expr) ? `expr${output.expr}(index, acc_${i}_${j})` : `expr${output.expr}(index)`;
+      lines.push(`    ${store(k, 'index', value)}`);
+    });
+    lines.push('  }');
+    return lines;
   });
+  // The per-invocation block is unrolled into scalars, which stay in registers where a private
+  // array indexed in a loop may not.
   const entry = [
     `@compute @workgroup_size(${INVOCATIONS})`,
     'fn main(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_index) local: u32) {',
@@ -223,7 +237,7 @@ export function tiledSections(kernel: Kernel, plan: TiledPlan, store: (output: n
     `  let col0 = group % ${u32Literal(tilesN)} * ${u32Literal(tile)};`,
     `  let local_row = local / ${SIDE}u * ${per}u;`,
     `  let local_col = local % ${SIDE}u * ${per}u;`,
-    `  var acc: array<f32, ${per * per}>;`,
+    ...pairs.map(([i, j]) => `  var acc_${i}_${j} = 0.0;`),
     `  for (var k0 = 0u; k0 < ${u32Literal(gemm.k)}; k0 += ${tileK}u) {`,
     `    for (var e = local; e < ${tile * tileK}u; e += ${INVOCATIONS}u) {`,
     `      tile_a[e] = load_a(g, row0 + e % ${tile}u, k0 + e / ${tile}u);`,
@@ -231,25 +245,13 @@ export function tiledSections(kernel: Kernel, plan: TiledPlan, store: (output: n
     '    }',
     '    workgroupBarrier();',
     `    for (var kk = 0u; kk < ${tileK}u; kk++) {`,
-    `      var a: array<f32, ${per}>;`,
-    `      for (var i = 0u; i < ${per}u; i++) { a[i] = tile_a[kk * ${tile}u + local_row + i]; }`,
-    `      for (var j = 0u; j < ${per}u; j++) {`,
-    `        let b = tile_b[kk * ${tile}u + local_col + j];`,
-    `        for (var i = 0u; i < ${per}u; i++) { acc[i * ${per}u + j] += a[i] * b; }`,
-    '      }',
+    ...range.map((i) => `      let a${i} = tile_a[kk * ${tile}u + local_row + ${i}u];`),
+    ...range.map((j) => `      let b${j} = tile_b[kk * ${tile}u + local_col + ${j}u];`),
+    ...pairs.map(([i, j]) => `      acc_${i}_${j} += a${i} * b${j};`),
     '    }',
     '    workgroupBarrier();',
     '  }',
-    `  for (var i = 0u; i < ${per}u; i++) {`,
-    `    for (var j = 0u; j < ${per}u; j++) {`,
-    '      let r = row0 + local_row + i;',
-    '      let c = col0 + local_col + j;',
-    `      if (r < ${u32Literal(gemm.m)} && c < ${u32Literal(gemm.n)}) {`,
-    `        let index = ${gemm.outIndex};`,
     ...stores,
-    '      }',
-    '    }',
-    '  }',
     '}',
   ].join('\n');
   return [loader('load_a', 'r', 'k', gemm.m, gemm.k, gemm.loadA), loader('load_b', 'k', 'c', gemm.k, gemm.n, gemm.loadB), memory, entry];

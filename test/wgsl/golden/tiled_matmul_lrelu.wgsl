@@ -46,7 +46,22 @@ fn main(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_i
   let col0 = group % 2u * 32u;
   let local_row = local / 8u * 4u;
   let local_col = local % 8u * 4u;
-  var acc: array<f32, 16>;
+  var acc_0_0 = 0.0;
+  var acc_0_1 = 0.0;
+  var acc_0_2 = 0.0;
+  var acc_0_3 = 0.0;
+  var acc_1_0 = 0.0;
+  var acc_1_1 = 0.0;
+  var acc_1_2 = 0.0;
+  var acc_1_3 = 0.0;
+  var acc_2_0 = 0.0;
+  var acc_2_1 = 0.0;
+  var acc_2_2 = 0.0;
+  var acc_2_3 = 0.0;
+  var acc_3_0 = 0.0;
+  var acc_3_1 = 0.0;
+  var acc_3_2 = 0.0;
+  var acc_3_3 = 0.0;
   for (var k0 = 0u; k0 < 64u; k0 += 16u) {
     for (var e = local; e < 512u; e += 64u) {
       tile_a[e] = load_a(g, row0 + e % 32u, k0 + e / 32u);
@@ -54,23 +69,127 @@ fn main(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_i
     }
     workgroupBarrier();
     for (var kk = 0u; kk < 16u; kk++) {
-      var a: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) { a[i] = tile_a[kk * 32u + local_row + i]; }
-      for (var j = 0u; j < 4u; j++) {
-        let b = tile_b[kk * 32u + local_col + j];
-        for (var i = 0u; i < 4u; i++) { acc[i * 4u + j] += a[i] * b; }
-      }
+      let a0 = tile_a[kk * 32u + local_row + 0u];
+      let a1 = tile_a[kk * 32u + local_row + 1u];
+      let a2 = tile_a[kk * 32u + local_row + 2u];
+      let a3 = tile_a[kk * 32u + local_row + 3u];
+      let b0 = tile_b[kk * 32u + local_col + 0u];
+      let b1 = tile_b[kk * 32u + local_col + 1u];
+      let b2 = tile_b[kk * 32u + local_col + 2u];
+      let b3 = tile_b[kk * 32u + local_col + 3u];
+      acc_0_0 += a0 * b0;
+      acc_0_1 += a0 * b1;
+      acc_0_2 += a0 * b2;
+      acc_0_3 += a0 * b3;
+      acc_1_0 += a1 * b0;
+      acc_1_1 += a1 * b1;
+      acc_1_2 += a1 * b2;
+      acc_1_3 += a1 * b3;
+      acc_2_0 += a2 * b0;
+      acc_2_1 += a2 * b1;
+      acc_2_2 += a2 * b2;
+      acc_2_3 += a2 * b3;
+      acc_3_0 += a3 * b0;
+      acc_3_1 += a3 * b1;
+      acc_3_2 += a3 * b2;
+      acc_3_3 += a3 * b3;
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    for (var j = 0u; j < 4u; j++) {
-      let r = row0 + local_row + i;
-      let c = col0 + local_col + j;
-      if (r < 32u && c < 48u) {
-        let index = g * 1536u + r * 48u + c;
-        out0[index] = expr3(index, acc[i * 4u + j]);
-      }
-    }
+  if (row0 + local_row + 0u < 32u && col0 + local_col + 0u < 48u) {
+    let r = row0 + local_row + 0u;
+    let c = col0 + local_col + 0u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_0_0);
+  }
+  if (row0 + local_row + 0u < 32u && col0 + local_col + 1u < 48u) {
+    let r = row0 + local_row + 0u;
+    let c = col0 + local_col + 1u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_0_1);
+  }
+  if (row0 + local_row + 0u < 32u && col0 + local_col + 2u < 48u) {
+    let r = row0 + local_row + 0u;
+    let c = col0 + local_col + 2u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_0_2);
+  }
+  if (row0 + local_row + 0u < 32u && col0 + local_col + 3u < 48u) {
+    let r = row0 + local_row + 0u;
+    let c = col0 + local_col + 3u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_0_3);
+  }
+  if (row0 + local_row + 1u < 32u && col0 + local_col + 0u < 48u) {
+    let r = row0 + local_row + 1u;
+    let c = col0 + local_col + 0u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_1_0);
+  }
+  if (row0 + local_row + 1u < 32u && col0 + local_col + 1u < 48u) {
+    let r = row0 + local_row + 1u;
+    let c = col0 + local_col + 1u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_1_1);
+  }
+  if (row0 + local_row + 1u < 32u && col0 + local_col + 2u < 48u) {
+    let r = row0 + local_row + 1u;
+    let c = col0 + local_col + 2u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_1_2);
+  }
+  if (row0 + local_row + 1u < 32u && col0 + local_col + 3u < 48u) {
+    let r = row0 + local_row + 1u;
+    let c = col0 + local_col + 3u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_1_3);
+  }
+  if (row0 + local_row + 2u < 32u && col0 + local_col + 0u < 48u) {
+    let r = row0 + local_row + 2u;
+    let c = col0 + local_col + 0u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_2_0);
+  }
+  if (row0 + local_row + 2u < 32u && col0 + local_col + 1u < 48u) {
+    let r = row0 + local_row + 2u;
+    let c = col0 + local_col + 1u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_2_1);
+  }
+  if (row0 + local_row + 2u < 32u && col0 + local_col + 2u < 48u) {
+    let r = row0 + local_row + 2u;
+    let c = col0 + local_col + 2u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_2_2);
+  }
+  if (row0 + local_row + 2u < 32u && col0 + local_col + 3u < 48u) {
+    let r = row0 + local_row + 2u;
+    let c = col0 + local_col + 3u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_2_3);
+  }
+  if (row0 + local_row + 3u < 32u && col0 + local_col + 0u < 48u) {
+    let r = row0 + local_row + 3u;
+    let c = col0 + local_col + 0u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_3_0);
+  }
+  if (row0 + local_row + 3u < 32u && col0 + local_col + 1u < 48u) {
+    let r = row0 + local_row + 3u;
+    let c = col0 + local_col + 1u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_3_1);
+  }
+  if (row0 + local_row + 3u < 32u && col0 + local_col + 2u < 48u) {
+    let r = row0 + local_row + 3u;
+    let c = col0 + local_col + 2u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_3_2);
+  }
+  if (row0 + local_row + 3u < 32u && col0 + local_col + 3u < 48u) {
+    let r = row0 + local_row + 3u;
+    let c = col0 + local_col + 3u;
+    let index = g * 1536u + r * 48u + c;
+    out0[index] = expr3(index, acc_3_3);
   }
 }
