@@ -7,6 +7,7 @@
 // generated code performs the same float32 operations and float64 sums in the same order as the
 // reference executor. The fashion-32 programs use the steps' bound (see helpers.ts expectClose).
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Builder } from '../../src/ir/builder.ts';
 import type { NodeId } from '../../src/ir/graph.ts';
@@ -16,7 +17,7 @@ import { cpuRuntime } from '../../targets/cpu/runtime.ts';
 import { runFused } from '../../targets/ref/fused.ts';
 import { buildGraph, cpu1, cpu2, cpu2OpByOp, expectClose, expectExact, expectIdentical, fashion32, randomFeeds, stepFeeds } from './helpers.ts';
 
-/** Instance norm over H and W with a per-channel scale and bias: (x - mean) / sqrt(var + 1e-8) * s + b. */
+/** Builds instance norm over H and W with a per-channel scale and bias: (x - mean) / sqrt(var + 1e-8) * s + b. */
 function instanceNorm(b: Builder, x: NodeId, s: NodeId, bias: NodeId): NodeId {
   const [n, c, h, w] = b.shape(x) as [number, number, number, number];
   const count = b.fill([n, c, 1, 1], 1 / (h * w));
@@ -28,7 +29,73 @@ function instanceNorm(b: Builder, x: NodeId, s: NodeId, bias: NodeId): NodeId {
   return b.add(b.mul(normalized, b.broadcastTo(s, [n, c, h, w])), b.broadcastTo(bias, [n, c, h, w]));
 }
 
+/** One step of a random chain. `choice` and `size` pick its axes and extents for the current shape. */
+interface ChainStep {
+  op: 'neg' | 'square' | 'addFlipped' | 'permute' | 'slice' | 'pad' | 'broadcast' | 'sum';
+  choice: number;
+  size: number;
+}
+
+/** Applies `step` to `x`, choosing arguments that are valid for x's shape. */
+function applyStep(b: Builder, x: NodeId, step: ChainStep): NodeId {
+  const shape = b.shape(x);
+  const rank = shape.length;
+  const axis = step.choice % rank;
+  switch (step.op) {
+    case 'neg':
+      return b.unary('neg', x, 0);
+    case 'square':
+      return b.mul(x, x);
+    case 'addFlipped':
+      return b.add(x, b.flip(x, [axis]));
+    case 'permute': {
+      // Rotates the axes by choice, so every rotation of every rank occurs.
+      const perm = shape.map((_, a) => (a + step.choice) % rank);
+      return b.permute(x, perm);
+    }
+    case 'slice': {
+      const start = shape.map((d, a) => (a === axis ? Math.min(step.size % 3, d - 1) : 0));
+      const stride = shape.map((_, a) => (a === axis ? 1 + (step.choice % 2) : 1));
+      return b.slice(x, start, [...shape], stride);
+    }
+    case 'pad': {
+      const low = shape.map((_, a) => (a === axis ? step.size % 3 : 0));
+      const high = shape.map((_, a) => (a === axis ? step.choice % 2 : 0));
+      const interior = shape.map((_, a) => (a === axis ? step.size % 2 : 0));
+      return b.pad(x, low, high, interior);
+    }
+    case 'broadcast': {
+      if (rank >= 4) return b.unary('abs', x, 0);
+      const expanded = [...shape.slice(0, axis), 1, ...shape.slice(axis)];
+      const target = [...shape.slice(0, axis), 1 + step.size, ...shape.slice(axis)];
+      return b.broadcastTo(b.reshape(x, expanded), target);
+    }
+    case 'sum':
+      return rank === 1 ? b.sum(x, [0], true) : b.sum(x, [axis, rank - 1].filter((a, i, all) => all.indexOf(a) === i), true);
+  }
+}
+
 describe('cpu fused kernels', () => {
+  it('random movement chains equal ref exactly', async () => {
+    const step = fc.record({
+      op: fc.constantFrom<ChainStep['op']>('neg', 'square', 'addFlipped', 'permute', 'slice', 'pad', 'broadcast', 'sum'),
+      choice: fc.nat(5),
+      size: fc.nat(5),
+    });
+    const chain = fc.record({
+      shape: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }),
+      steps: fc.array(step, { minLength: 1, maxLength: 5 }),
+      seed: fc.integer({ min: 1, max: 2 ** 31 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(chain, async ({ shape, steps, seed }) => {
+        const graph = buildGraph({ x: shape }, (b, x) => steps.reduce((node, s) => applyStep(b, node, s), x.x!));
+        await expectExact(graph, randomFeeds(graph, seed));
+      }),
+      { numRuns: 40, seed: 7 },
+    );
+  });
+
   it('vector operand paths equal ref exactly', async () => {
     // Each output adds x to a movement of y that the generator reads differently per 4 lanes.
     const cases: [string, Record<string, number[]>, (b: Builder, x: Record<string, NodeId>) => NodeId][] = [
