@@ -9,6 +9,7 @@
 
 import { assertNever, type ConvAttrs, numel, type Shape } from '../../src/ir/graph.ts';
 import type { FusedProgram, Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
+import { contiguousStrides } from '../ref/movement.ts';
 import { textureLayout, type TextureLayout } from './layout.ts';
 import { floatLiteral, intLiteral, SourceWriter } from './writer.ts';
 
@@ -100,15 +101,7 @@ function writeGpuKernel(kernel: Kernel, root: number, materialized: Map<number, 
   return { name, source, args: emitter.args, writes, layout };
 }
 
-const contiguousStrides = (shape: Shape): number[] => {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let a = shape.length - 1; a >= 0; a--) {
-    strides[a] = stride;
-    stride *= shape[a]!;
-  }
-  return strides;
-};
+const storageKey = (storage: Storage): string => (storage.kind === 'buffer' ? `b${storage.buffer}` : `t${storage.temp}`);
 
 /** Formats a sum of integer-valued float terms with constant coefficients as source text. */
 function linear(base: number, terms: [string, number][]): string {
@@ -135,8 +128,10 @@ class ExprEmitter {
     private readonly materialized: Map<number, number>,
   ) {}
 
+  /** Returns the parameter name that reads `storage`, adding a parameter on first use. */
   private arg(storage: Storage): string {
-    let a = this.args.findIndex((s) => s.kind === storage.kind && (s.kind === 'buffer' ? s.buffer === (storage as { buffer: number }).buffer : s.temp === (storage as { temp: number }).temp));
+    const key = storageKey(storage);
+    let a = this.args.findIndex((existing) => storageKey(existing) === key);
     if (a < 0) {
       a = this.args.length;
       this.args.push(storage);
