@@ -332,7 +332,7 @@ class ExprEmitter {
     this.writer.open(`if (${coordinate} >= 0.0 && ${coordinate} < ${intLiteral(limit)})`);
   }
 
-  /** y[n, o, oy, ox] = sum over c, ky, kx of x[n, g * cpg + c, oy * s - top + ky, ox * s - left + kx] * w[o, c, ky, kx]. */
+  /** Emits y[n, o, oy, ox] = sum over c, ky, kx of x[n, g * cpg + c, oy * s - top + ky, ox * s - left + kx] * w[o, c, ky, kx]. */
   private conv2d(expr: Extract<KernelExpr, { kind: 'conv2d' }>, index: string): string {
     const w = this.writer;
     const [, c, h, wd] = this.shapeOf(expr.x) as [number, number, number, number];
@@ -361,7 +361,7 @@ class ExprEmitter {
   }
 
   /**
-   * dx[n, ci, iy, ix] = sum over the channels o of ci's group and taps (ky, kx) with
+   * Emits dx[n, ci, iy, ix] = sum over the channels o of ci's group and taps (ky, kx) with
    * oy = (iy + top - ky) / s and ox = (ix + left - kx) / s whole and inside dy, of dy[n, o, oy, ox] * w[o, ci - g * cpg, ky, kx].
    */
   private conv2dBackInput(expr: Extract<KernelExpr, { kind: 'conv2dBackInput' }>, index: string): string {
@@ -399,7 +399,7 @@ class ExprEmitter {
     return this.writer.define('t', `${remainder} == 0.0 ? ${quotient} : -1.0`);
   }
 
-  /** dw[o, c, ky, kx] = sum over n, oy, ox of dy[n, o, oy, ox] * x[n, g * cpg + c, oy * s - top + ky, ox * s - left + kx]. */
+  /** Emits dw[o, c, ky, kx] = sum over n, oy, ox of dy[n, o, oy, ox] * x[n, g * cpg + c, oy * s - top + ky, ox * s - left + kx]. */
   private conv2dBackWeight(expr: Extract<KernelExpr, { kind: 'conv2dBackWeight' }>, index: string): string {
     const w = this.writer;
     const [batch, c, h, wd] = this.shapeOf(expr.x) as [number, number, number, number];
