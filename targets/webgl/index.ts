@@ -89,10 +89,17 @@ async function createBackend(requested: WebglMode | undefined): Promise<WebglBac
     if (requested === 'headlessgl' && problem !== undefined) throw new Error(`the headlessgl mode cannot run: ${problem}`);
     mode = requested ?? (problem === undefined ? 'headlessgl' : 'cpu');
     if (requested === undefined && problem !== undefined) {
-      node.writeNoticeOnce(`sganc: webgl target: ${problem}; running the kernels in gpu.js cpu mode (slow, same results)`);
+      node.writeNoticeOnce(`sganc: webgl target: ${problem}; running the kernels in gpu.js cpu mode instead`);
     }
   }
   const gpujs = await import('gpu.js');
   const gpu = new gpujs.GPU({ mode });
-  return { gpu, mode, input: (value, size) => new gpujs.Input(value as unknown as number[], size as [number]) };
+  // gpu.js reads the limit from a test context of the mode's kernel class; cpu mode has none.
+  const features = (gpu.Kernel as unknown as { features?: { maxTextureSize?: number } }).features;
+  return {
+    gpu,
+    mode,
+    input: (value, size) => new gpujs.Input(value as unknown as number[], size as [number]),
+    maxTextureSize: mode === 'cpu' ? undefined : features?.maxTextureSize,
+  };
 }

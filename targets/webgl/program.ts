@@ -17,6 +17,8 @@ export interface WebglBackend {
   mode: WebglMode;
   /** gpu.js's `input`, which wraps a host array as a kernel argument. */
   input: (value: Float32Array, size: number[]) => Input;
+  /** The device's MAX_TEXTURE_SIZE in the GL modes, undefined in cpu mode. */
+  maxTextureSize: number | undefined;
 }
 
 /** A tensor during a run: on the host, or a texture that a GL-mode kernel wrote. */
@@ -38,6 +40,7 @@ export class WebglProgram {
     const { program } = this.plan;
     for (const feed of program.feeds) feedData(feeds, feed.name, feed.kind, feed.shape);
     const backend = await this.backend();
+    this.checkDevice(backend);
 
     const buffers = new Map<number, Value>();
     for (const buffer of program.buffers) {
@@ -77,7 +80,6 @@ export class WebglProgram {
         case 'kernel': {
           const kernel = this.kernel(s, step.kernel, backend);
           const result = kernel(...step.kernel.args.map((storage) => argument(read(storage)))) as unknown;
-          this.checkDevice(backend);
           const value = toValue(result, step.kernel.layout.size);
           if (step.kernel.writes.kind === 'buffer') buffers.set(step.kernel.writes.buffer, value);
           else temps[step.kernel.writes.temp] = value;
@@ -112,13 +114,11 @@ export class WebglProgram {
     return kernel;
   }
 
-  /** Checks once that the device's MAX_TEXTURE_SIZE covers the planned layouts; the GL context exists after the first kernel. */
+  /** Checks once that the device's MAX_TEXTURE_SIZE covers the planned layouts. */
   private checkDevice(backend: WebglBackend): void {
-    if (this.deviceChecked || backend.mode === 'cpu') return;
+    const limit = backend.maxTextureSize;
+    if (this.deviceChecked || limit === undefined) return;
     this.deviceChecked = true;
-    const gl = backend.gpu.context as { getParameter(name: number): number; MAX_TEXTURE_SIZE: number } | null;
-    if (gl === null || typeof gl.getParameter !== 'function') return;
-    const limit = gl.getParameter(gl.MAX_TEXTURE_SIZE);
     let side = 0;
     for (const step of this.plan.steps) if (step.kind === 'kernel') side = Math.max(side, step.kernel.layout.width, step.kernel.layout.height);
     if (side > limit) {

@@ -106,6 +106,14 @@ for (const { mode, skip } of MODES) {
       });
       expect(wrong.slice(0, 5)).toEqual([]);
     });
+
+    it.skipIf(mode === 'cpu')('layout wider than the device limit is rejected', async () => {
+      // A plan for 100000 keeps each [100000] row in one texture row, wider than any device we know
+      // of (llvmpipe reports 16384).
+      const graph = buildGraph({ x: [2, 100000] }, (b, v) => b.unary('neg', v.x!));
+      const program = createWebglTarget({ mode, maxTextureSize: 100000 }).compile(graph, 'wide');
+      await expect(program.run(randomFeeds(graph, 66))).rejects.toThrow(/100000 texels on a side, but this device's MAX_TEXTURE_SIZE is \d+/);
+    });
   });
 }
 
