@@ -395,9 +395,9 @@ class MapEmitter {
       this.prelude.push(`(local.set ${cache.index} ${int(-1)})`);
       this.reduceCache.set(id, cache);
     }
-    const kept = inShape.map((_, a) => a).filter((a) => !expr.axes.includes(a));
-    const keptShape = kept.map((a) => inShape[a]!);
-    const keptStrides = kept.map((a) => strides[a]!);
+    const keptAxes = inShape.map((_, a) => a).filter((a) => !expr.axes.includes(a));
+    const keptShape = keptAxes.map((a) => inShape[a]!);
+    const keptStrides = keptAxes.map((a) => strides[a]!);
     const reduced = expr.axes.filter((a) => inShape[a]! > 1);
     const isSum = expr.op === 'sum';
 
@@ -458,7 +458,8 @@ class MapEmitter {
 
   /**
    * Returns a v128 local that contains expression `id` at the 4 consecutive flat indices starting at
-   * `index`. `aligned` says that index is a multiple of 4, which the lane classification needs.
+   * `index`. `aligned` is true when that index is a multiple of 4, which the lane classification
+   * needs.
    */
   private vector(id: number, index: string, aligned: boolean): string {
     const key = `v${id}@${index}`;
