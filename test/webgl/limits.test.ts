@@ -22,7 +22,7 @@ function runDivmod(gpu: GPU, first: number, count: number, d: number, part: 'quo
   return Float32Array.from(values);
 }
 
-/** Ranges of a: around zero (negative operands), and just below 2^24 on both sides. */
+/** Ranges of a: around zero (negative operands), and just inside 2^24 and -2^24. */
 const RANGES: [number, number][] = [
   [-2000, 4001],
   [2 ** 24 - 3000, 3000],
@@ -108,8 +108,8 @@ for (const { mode, skip } of MODES) {
     });
 
     it.skipIf(mode === 'cpu')('layout wider than the device limit is rejected', async () => {
-      // A plan for 100000 keeps each [100000] row in one texture row, wider than any device we know
-      // of (llvmpipe reports 16384).
+      // A plan for 100000 keeps each [100000] row in one texture row, far wider than llvmpipe's
+      // limit of 16384.
       const graph = buildGraph({ x: [2, 100000] }, (b, v) => b.unary('neg', v.x!));
       const program = createWebglTarget({ mode, maxTextureSize: 100000 }).compile(graph, 'wide');
       await expect(program.run(randomFeeds(graph, 66))).rejects.toThrow(/100000 texels on a side, but this device's MAX_TEXTURE_SIZE is \d+/);
