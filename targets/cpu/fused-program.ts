@@ -10,7 +10,7 @@
 
 import { formatShape, type Graph, numel, type Shape } from '../../src/ir/graph.ts';
 import type { FusedProgram, Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
-import { debugLevel, debugWrite } from '../../src/opt/debug.ts';
+import { debugLevel, debugWrite, kernelSelected } from '../../src/opt/debug.ts';
 import { compileKernels, type TargetLimits } from '../../src/opt/index.ts';
 import type { TensorMap } from '../../src/runtime/tensor.ts';
 import { runKernel } from '../ref/fused.ts';
@@ -201,6 +201,9 @@ export class FusedCpuProgram {
       } else {
         const fn = { shape: kernel.shape, exprs, inputs: inputs.length, outputs: kernel.outputs.map((o) => o.expr) };
         steps.push(this.mapStep(kernel.name.replace(/^k\d+_/, ''), fn, [...inputs, ...outputs]));
+      }
+      if (debugLevel() >= 4 && kernelSelected(kernel.name)) {
+        debugWrite(`[cpu] ${kernel.name}: ${steps.map((step) => step.label).join(', ')}\n${this.texts.slice(textCount).join('\n')}`);
       }
       return { plan: steps, bytes: region.bytes };
     } catch (error) {
