@@ -1,6 +1,5 @@
-// How a kernel's buffers reach its shader. Inputs and parameters (and literals) live in one
-// read-only feed arena, kernel-written buffers in one read-write work arena, each buffer at its own
-// offset. A kernel normally binds each buffer it touches as its own range of an arena. When that
+// Kernel binding layouts. Inputs, parameters and literals live in one read-only feed arena, and
+// kernel-written buffers in one read-write work arena, each buffer at its own offset. A kernel normally binds each buffer it touches as its own range of an arena. When that
 // is more bindings than the device allows, the kernel binds each arena once, whole, and reads the
 // buffers' element offsets from a uniform: the source is then the same for every offset plan.
 // The code generator and the runtime both derive the bindings from this one function.

@@ -9,8 +9,9 @@ interface DawnModule {
 }
 
 /**
- * Dawn instances whose adapters were handed out. Dawn crashes (segfaults, thread assertions) when
- * an instance is garbage-collected while its devices are in use, so they stay referenced here.
+ * Dawn instances whose adapters were handed out. With webgpu 0.6.2, Dawn crashed (segfaults,
+ * thread assertions) once an unreferenced instance was garbage-collected while its device was in
+ * use, so the instances stay referenced here.
  */
 const instances: GPU[] = [];
 

@@ -4,7 +4,7 @@
 // llvmpipe where no GPU driver exists. The Node file is loaded by a dynamic import so that browser
 // bundles of this target never contain it.
 
-/** No WebGPU adapter could be found; the message says where the target looked. */
+/** No WebGPU adapter was found. The message lists where the target looked. */
 export class WebGpuUnavailableError extends Error {
   override name = 'WebGpuUnavailableError';
 }
@@ -112,7 +112,7 @@ export async function hardwareAdapterAvailable(): Promise<boolean> {
     const found = await findAdapter();
     return found !== null && describeAdapter(found).hardware;
   } catch {
-    // A webgpu package that fails to load means no adapter here, which is an answer, not an error.
+    // A webgpu package that fails to load leaves no adapter, so the probe returns false instead of raising.
     return false;
   }
 }

@@ -1,7 +1,8 @@
 // WGSL text for the expressions of one kernel. Each expression that some consumer reads at an index
 // other than its own gets a function `exprN(i: u32) -> f32` (N is its local index). A function body
-// evaluates the expressions that share its index once each, as `let` values; a movement, reduction,
-// contraction or random expression calls the functions of its operands at the indices it maps to.
+// evaluates the expressions that share its index once each, as `let` values. A movement,
+// reduction, contraction or random expression calls the functions of its operands at the indices
+// it maps to.
 // Identifiers are built from indices only, so no name from a model file reaches the shader.
 
 import { assertNever, type Node, numel, operands, type Shape, type UnaryOp, type BinaryOp } from '../../src/ir/graph.ts';
@@ -96,14 +97,14 @@ function emitEpilogueFunction(context: ExpressionContext, root: number): string 
   return [`fn expr${root}(i: u32, acc: f32) -> f32 {`, ...lines.map((line) => `  ${line}`), `  return v${root};`, '}'].join('\n');
 }
 
-/** Returns the let statements of `root` and the expressions that share its index; `given` reads `acc`. */
-function letChain(context: ExpressionContext, root: number, given: number | undefined): string[] {
+/** Returns the let statements of `root` and the expressions that share its index; `accumulated` reads `acc`. */
+function letChain(context: ExpressionContext, root: number, accumulated: number | undefined): string[] {
   const lines: string[] = [];
   const emitted = new Set<number>();
   const visit = (index: number): void => {
     if (emitted.has(index)) return;
     emitted.add(index);
-    if (index === given) {
+    if (index === accumulated) {
       lines.push(`let v${index} = acc;`);
       return;
     }
@@ -342,6 +343,7 @@ export function reductionIndexing(inShape: Shape, axes: readonly number[]): { ba
   const keptAxes = inShape.map((_, a) => a).filter((a) => !axes.includes(a));
   const keptShape = keptAxes.map((a) => inShape[a]!);
   const keptStrides = rowMajorStrides(keptShape);
+
   const baseTerms: string[] = [];
   keptAxes.forEach((axis, k) => {
     if (inShape[axis]! <= 1) return;
@@ -349,6 +351,7 @@ export function reductionIndexing(inShape: Shape, axes: readonly number[]): { ba
     const coord = k === 0 ? divided : `(${divided} % ${u32Literal(keptShape[k]!)})`;
     baseTerms.push(`${coord} * ${u32Literal(strides[axis]!)}`);
   });
+
   const reducedShape = axes.map((a) => inShape[a]!);
   const reducedStrides = rowMajorStrides(reducedShape);
   const trailing = axes.every((axis, k) => axis === inShape.length - axes.length + k);
@@ -363,6 +366,7 @@ export function reductionIndexing(inShape: Shape, axes: readonly number[]): { ba
       offsetTerms.push(`${coord} * ${u32Literal(strides[axis]!)}`);
     });
   }
+
   return {
     base: baseTerms.length === 0 ? '0u' : baseTerms.join(' + '),
     offset: offsetTerms.length === 0 ? '0u' : `(${offsetTerms.join(' + ')})`,

@@ -19,7 +19,7 @@ export interface WgslTargetOptions {
   device?: GPUDevice;
   /**
    * Limits that replace the device's for fusion and scheduling, such as a larger
-   * maxStorageBuffers to fuse more; kernels that then bind more storage buffers than the device
+   * maxStorageBuffers to fuse more. Kernels that then bind more storage buffers than the device
    * allows get the packed layout.
    */
   limits?: Partial<TargetLimits>;

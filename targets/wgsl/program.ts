@@ -44,7 +44,7 @@ interface CompiledPipeline {
   layout: GPUBindGroupLayout;
 }
 
-const pipelineCache = new WeakMap<GPUDevice, Map<string, CompiledPipeline>>();
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<CompiledPipeline>>>();
 
 interface KernelRun {
   name: string;
@@ -98,8 +98,7 @@ export class WgslProgram {
     const result = new WgslProgram(device, name, program);
     const memoryError = await device.popErrorScope();
     if (memoryError !== null) throw new Error(`program ${name}: WebGPU could not allocate its buffers: ${memoryError.message}`);
-    // One kernel at a time: Dawn's OpenGL ES backend crashed (segfault) on parallel asynchronous pipeline creation.
-    for (const [k, shader] of shaders.entries()) result.kernels.push(await result.prepareKernel(shader, k));
+    result.kernels = await Promise.all(shaders.map((shader) => result.prepareKernel(shader)));
     return result;
   }
 
@@ -113,7 +112,7 @@ export class WgslProgram {
     return this.device.createBuffer({ label: `${this.name} ${kind} arena`, size: bytes, usage });
   }
 
-  private async prepareKernel(shader: KernelShader, index: number): Promise<KernelRun> {
+  private async prepareKernel(shader: KernelShader): Promise<KernelRun> {
     const device = this.device;
     const compiled = await this.compiledPipeline(shader);
     device.pushErrorScope('validation');
@@ -125,8 +124,12 @@ export class WgslProgram {
     return { name: shader.name, pipeline: compiled.pipeline, bindGroup, workgroups: shader.workgroups };
   }
 
-  /** Returns the pipeline of a shader source, compiled once per device: programs of one model share many kernels. */
-  private async compiledPipeline(shader: KernelShader): Promise<CompiledPipeline> {
+  /**
+   * Returns the pipeline of a shader source, compiled once per device because programs of one
+   * model share many kernels. Pipelines compile asynchronously, so a program's kernels compile in
+   * parallel where the implementation allows.
+   */
+  private compiledPipeline(shader: KernelShader): Promise<CompiledPipeline> {
     const device = this.device;
     let cache = pipelineCache.get(device);
     if (cache === undefined) {
@@ -135,21 +138,29 @@ export class WgslProgram {
     }
     const cached = cache.get(shader.source);
     if (cached !== undefined) return cached;
+    const compiled = this.compilePipeline(shader);
+    cache.set(shader.source, compiled);
+    // A failed compilation is not cached, so a later program reports its own error.
+    compiled.catch(() => cache.delete(shader.source));
+    return compiled;
+  }
+
+  private async compilePipeline(shader: KernelShader): Promise<CompiledPipeline> {
+    const device = this.device;
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ label: shader.name, code: shader.source });
     const layout = device.createBindGroupLayout({ label: shader.name, entries: layoutEntries(shader.layout) });
-    const pipeline = device.createComputePipeline({
-      label: shader.name,
-      layout: device.createPipelineLayout({ label: shader.name, bindGroupLayouts: [layout] }),
-      compute: { module, entryPoint: 'main' },
-    });
+    const pipelineLayout = device.createPipelineLayout({ label: shader.name, bindGroupLayouts: [layout] });
     const validation = await device.popErrorScope();
     if (validation !== null) {
       throw new Error(`WebGPU rejected kernel ${shader.name} of program ${this.name}: ${await compilerMessages(module, validation)}`);
     }
-    const compiled = { pipeline, layout };
-    cache.set(shader.source, compiled);
-    return compiled;
+    try {
+      const pipeline = await device.createComputePipelineAsync({ label: shader.name, layout: pipelineLayout, compute: { module, entryPoint: 'main' } });
+      return { pipeline, layout };
+    } catch (error) {
+      throw new Error(`WebGPU rejected kernel ${shader.name} of program ${this.name}: ${await compilerMessages(module, error)}`);
+    }
   }
 
   private bindGroupEntries(shader: KernelShader): GPUBindGroupEntry[] {
@@ -271,7 +282,7 @@ function feedData(feeds: TensorMap, name: string, role: string, shape: Shape): F
   return feed.data;
 }
 
-/** Collects the shader compiler's error lines, which say more than a pipeline error does. */
+/** Collects the shader compiler's error lines, which are more specific than a pipeline error. */
 async function compilerMessages(module: GPUShaderModule, error: unknown): Promise<string> {
   const info = await module.getCompilationInfo();
   const lines = info.messages.filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}:${m.linePos}: ${m.message}`);

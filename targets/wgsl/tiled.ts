@@ -1,10 +1,10 @@
 // Tiled contraction kernels. Every contraction is a batch of matrix products C[g] = A[g] B[g]:
 // matmul directly, and the convolutions as implicit GEMMs whose operand elements are computed from
 // the tensor indices (zero outside the image or between strided taps). A workgroup of 64
-// invocations computes one TILE x TILE block of C, each invocation a PER x PER square of it, with
-// TILE_K-deep slices of A and B staged in workgroup memory, so each operand element is read from
-// its buffer (through its prologue) once per block instead of once per output. The epilogue runs
-// on the accumulated values before the store.
+// invocations computes one tile x tile block of C, and each invocation a per x per square of it.
+// Slices of A and B, TILE_K deep, are staged in workgroup memory, so each operand element passes
+// through its prologue once per block instead of once per output. The epilogue runs on the
+// accumulated values before the store.
 
 import { assertNever } from '../../src/ir/graph.ts';
 import type { Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
@@ -38,15 +38,16 @@ export interface TiledPlan {
   workgroups: [number, number, number];
 }
 
-/** Invocations per tiled workgroup, an 8 x 8 grid; every WebGPU device allows at least 128. */
+/** Invocations per tiled workgroup, an 8 x 8 grid. WebGPU guarantees 128 even in compatibility mode. */
 const INVOCATIONS = 64;
 const SIDE = 8;
 const TILE_K = 16;
 
 /**
- * Returns the tiled plan of a contraction kernel, or null when the kernel keeps the one-invocation-
- * per-element loop: products too small to fill a tile (depthwise blur, toRGB, the mapping network
- * at small batches), or an epilogue that reads the contraction at another index.
+ * Returns the tiled plan of a contraction kernel, or null when the kernel keeps the loop with one
+ * invocation per element. That happens for products too small to fill a tile (depthwise blur,
+ * toRGB, the mapping network at small batches) and for epilogues that read the contraction at
+ * another index.
  */
 export function tiledPlan(kernel: Kernel, limits: TargetLimits): TiledPlan | null {
   if (kernel.kind !== 'contraction' || limits.maxInvocations < INVOCATIONS) return null;
@@ -56,7 +57,7 @@ export function tiledPlan(kernel: Kernel, limits: TargetLimits): TiledPlan | nul
   const epilogue = epilogueOf(kernel, contraction);
   const roots = functionRoots(kernel);
   const outputs = new Set(kernel.outputs.map((output) => output.expr));
-  // Only outputs may contain the contraction: any other function would evaluate it at a mapped index.
+  // Only outputs may contain the contraction, because any other function would evaluate it at a mapped index.
   for (const root of roots) if (epilogue.has(root) && !outputs.has(root)) return null;
   const gemm = gemmOf(kernel, kernel.exprs[contraction] as ContractionExpr);
   if (gemm.m < 16 || gemm.n < 16 || gemm.k < 8) return null;

@@ -11,7 +11,7 @@ import { createWgslTarget, programShaders, TensorTooLargeError, wgslKernelSource
 import { buildGraph, randomFeeds } from '../cpu/helpers.ts';
 import { expectContraction, expectExact, expectWithin, runWgsl, wgsl } from './helpers.ts';
 
-/** An AdaIN-like block: conv with a padded, upsampled operand, bias, lrelu, instance norm, noise. */
+/** Builds an AdaIN-like block: a padded conv, bias, lrelu, instance norm and noise. */
 function styleBlock(): ReturnType<typeof buildGraph> {
   return buildGraph({ x: [2, 4, 4, 4], w: [4, 4, 3, 3], bias: [1, 4, 1, 1], key: [] }, (b, v) => {
     const conv = b.conv2d(v.x!, v.w!, { stride: 1, padding: [1, 1, 1, 1], groups: 1 });

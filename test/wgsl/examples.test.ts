@@ -1,9 +1,9 @@
 // Every kernel of both example models passes Dawn's WGSL validation (parsing, types and uniformity
 // analysis): the generator, the generator step and the discriminator step with R1, at every stage.
 // Stages above the start resolution are checked in their fading phase, whose programs contain the
-// stable ones' kernels plus the fade-in path. Shader modules are created for every distinct source;
-// pipelines, which llvmpipe compiles to machine code at about 0.1 s each, are created by the step
-// and op tests for the fashion-32 kernels that run. The 1024 model is never run.
+// stable ones' kernels plus the fade-in path. Shader modules are created for every distinct source.
+// Pipelines, which llvmpipe compiles to machine code at about 0.1 s each, are created only by the
+// step and op tests, for the fashion-32 kernels that run. The 1024 model is never run.
 
 import { describe, expect, it } from 'vitest';
 import { checkFile } from '../../src/check/index.ts';

@@ -2,7 +2,7 @@
 // forward and backward, discriminator forward and backward with R1 (a double backward).
 // Tolerance: every output within 5e-3 of its own largest magnitude plus 1e-5 of the largest
 // magnitude over all outputs, as for the cpu target. The first term covers float32 sums and WGSL's
-// exp, log and division accuracy through a deep network; the second covers gradients that nearly
+// exp, log and division accuracy through a deep network. The second covers gradients that nearly
 // cancel, such as the bias just before an instance norm, where float32 and float64 sums
 // legitimately differ in every digit.
 
