@@ -5,6 +5,7 @@
 
 import { formatShape, numel, type Graph, type Shape } from '../../src/ir/graph.ts';
 import type { BufferInfo, FusedProgram } from '../../src/kernel/kernel.ts';
+import { debugLevel, debugWrite, kernelSelected } from '../../src/opt/debug.ts';
 import { compileKernels, type TargetLimits } from '../../src/opt/index.ts';
 import type { TensorMap } from '../../src/runtime/tensor.ts';
 import { arenaOf, type KernelLayout } from './bindings.ts';
@@ -94,6 +95,9 @@ export class WgslProgram {
     const deviceLimits = deviceTargetLimits(device);
     const { program } = compileKernels(graph, { ...deviceLimits, ...overrides }, { label: name });
     const shaders = programShaders(program, deviceLimits);
+    if (debugLevel() >= 4) {
+      for (const shader of shaders) if (kernelSelected(shader.name)) debugWrite(`[wgsl] ${name}: ${shader.name}\n${shader.source}`);
+    }
     device.pushErrorScope('out-of-memory');
     const result = new WgslProgram(device, name, program);
     const memoryError = await device.popErrorScope();
