@@ -94,13 +94,22 @@ async function createDevice(): Promise<WgslDevice> {
   for (const name of REQUESTED_LIMITS) requiredLimits[name] = found.adapter.limits[name];
   const device = await found.adapter.requestDevice({ requiredLimits });
   const { description, hardware } = describeAdapter(found);
+  // A lost device fails every later run, so the next program creates a new one.
+  device.lost.then((info) => {
+    if (info.reason !== 'destroyed') writeStatus(`sganc: WebGPU device lost (${info.reason}): ${info.message}`);
+    shared = undefined;
+  });
   if (!announced) {
     announced = true;
-    const message = `sganc: WebGPU adapter: ${description}`;
-    if (typeof process !== 'undefined' && process.stderr !== undefined) process.stderr.write(`${message}\n`);
-    else console.info(message);
+    writeStatus(`sganc: WebGPU adapter: ${description}`);
   }
   return { device, description, hardware };
+}
+
+/** Writes a line to stderr in Node and to the console in a browser. */
+function writeStatus(message: string): void {
+  if (typeof process !== 'undefined' && process.stderr !== undefined) process.stderr.write(`${message}\n`);
+  else console.info(message);
 }
 
 /**

@@ -136,6 +136,14 @@ describe('wgsl dispatch and sizes', () => {
     await expectExact(graph, feeds);
   });
 
+  it('a kernel the device rejects is named', async () => {
+    // Workgroups of 2048 invocations pass fusion under these limits, but no device limit allows them.
+    const graph = buildGraph({ x: [2, 4096] }, (b, v) => b.mul(v.x!, b.broadcastTo(b.sum(v.x!, [1], true), [2, 4096])));
+    const target = createWgslTarget({ limits: { maxInvocations: 2048, maxWorkgroupBytes: 1 << 20 } });
+    const run = target.compile(graph, 'wide').run(randomFeeds(graph, 8));
+    await expect(run).rejects.toThrow(/WebGPU rejected kernel k0_\w+ of program wide: /);
+  });
+
   it('a tensor over the binding size limit is named in the error', async () => {
     const graph = buildGraph({ huge: [40_000_000] }, (b, v) => b.unary('neg', v.huge!));
     const run = wgsl.compile(graph, 'huge').run({});
