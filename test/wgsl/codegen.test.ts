@@ -1,5 +1,6 @@
-// WGSL code generation: golden sources, names from model files, the packed layout for kernels with
-// more storage buffers than the device allows, grids past 65,535 workgroups and size errors.
+// WGSL code generation: golden sources, names from model files, tiled contractions, the packed
+// layout for kernels with more storage buffers than the device allows, grids past 65,535
+// workgroups, and the errors for rejected kernels and oversized tensors.
 // Regenerate the golden files with `npx vitest run test/wgsl/codegen.test.ts -u` and review the diff.
 
 import fc from 'fast-check';
@@ -48,7 +49,7 @@ describe('wgsl code generation', () => {
     }
   });
 
-  it('WGSL keywords as tensor names compile and run', async () => {
+  it('WGSL keywords as tensor names', async () => {
     const names = ['fn', 'let', 'type', 'storage', 'sampler', 'var', 'f32', 'main'];
     const inputs = Object.fromEntries(names.map((name) => [name, [2, 3]]));
     const graph = buildGraph(inputs, (b, v) => names.slice(1).reduce((sum, name) => b.add(sum, v[name]!), v.fn!));
@@ -61,7 +62,7 @@ describe('wgsl code generation', () => {
 });
 
 describe('wgsl tiled contractions', () => {
-  it('large convolutions and both transposes are tiled and within the dot-product bound', async () => {
+  it('tiled convolutions are within bound', async () => {
     const arb = fc.record({
       n: fc.integer({ min: 1, max: 2 }),
       groups: fc.constantFrom(1, 2),
@@ -99,7 +100,7 @@ describe('wgsl storage buffer limits', () => {
   const inputs = Object.fromEntries([...Array(20).keys()].map((k) => [`x${k}`, [3, 7]]));
   const graph = buildGraph(inputs, (b, v) => Object.keys(inputs).slice(1).reduce((sum, name) => b.mul(b.add(sum, v[name]!), b.fill([3, 7], 0.5)), v.x0!));
 
-  it('default limits split a 21-buffer block into kernels of 8 buffers at most', async () => {
+  it('default limits split wide blocks', async () => {
     const { program } = compileKernels(graph, webgpuLimits());
     expect(program.kernels.length).toBeGreaterThan(1);
     for (const kernel of program.kernels) expect(kernel.inputs.length + kernel.outputs.length).toBeLessThanOrEqual(8);
@@ -108,7 +109,7 @@ describe('wgsl storage buffer limits', () => {
     await expectExact(graph, randomFeeds(graph, 6));
   });
 
-  it('a block fused past the device limit runs with the packed layout', async () => {
+  it('over-limit block runs packed', async () => {
     const { program } = compileKernels(graph, { ...webgpuLimits(), maxStorageBuffers: 64 });
     expect(program.kernels.length).toBe(1);
     const [shader] = programShaders(program, { ...webgpuLimits(), maxStorageBuffers: 16 });
@@ -125,7 +126,7 @@ describe('wgsl storage buffer limits', () => {
 });
 
 describe('wgsl dispatch and sizes', () => {
-  it('a grid past 65,535 workgroups wraps into y and stays exact', async () => {
+  it('large grid wraps into y', async () => {
     const size = 65_535 * 64 + 64 * 5 + 3;
     const graph = buildGraph({ x: [size] }, (b, v) => b.mul(v.x!, v.x!));
     const { program } = compileKernels(graph, webgpuLimits());
@@ -136,7 +137,7 @@ describe('wgsl dispatch and sizes', () => {
     await expectExact(graph, feeds);
   });
 
-  it('a kernel the device rejects is named', async () => {
+  it('rejected kernel is named', async () => {
     // Workgroups of 2048 invocations pass fusion under these limits, but no device limit allows them.
     const graph = buildGraph({ x: [2, 4096] }, (b, v) => b.mul(v.x!, b.broadcastTo(b.sum(v.x!, [1], true), [2, 4096])));
     const target = createWgslTarget({ limits: { maxInvocations: 2048, maxWorkgroupBytes: 1 << 20 } });
@@ -144,7 +145,7 @@ describe('wgsl dispatch and sizes', () => {
     await expect(run).rejects.toThrow(/WebGPU rejected kernel k0_\w+ of program wide: /);
   });
 
-  it('a tensor over the binding size limit is named in the error', async () => {
+  it('oversized tensor is named', async () => {
     const graph = buildGraph({ huge: [40_000_000] }, (b, v) => b.unary('neg', v.huge!));
     const run = wgsl.compile(graph, 'huge').run({});
     await expect(run).rejects.toThrow(TensorTooLargeError);
