@@ -28,7 +28,11 @@ function canProfile(program: CompiledProgram): program is ProfilingProgram {
 /** Profile entries that copy feeds in rather than launch a kernel. */
 const NOT_KERNELS = new Set(['input', 'param', 'literal', 'fill', 'reshape']);
 
-/** Counts the kernel launches of one run: from the target's profile when it has one, else the primitive ops. */
+/**
+ * Counts the kernel launches of one run: from the target's profile when it has one, else the primitive ops.
+ * NOTE: the fallback overstates the launches of a target that fuses ops (wgsl, webgl), because
+ * their compiled programs do not expose a kernel count.
+ */
 async function countKernels(program: CompiledProgram, feeds: TensorMap): Promise<number> {
   if (canProfile(program)) {
     const profile: ProfileMap = new Map();
