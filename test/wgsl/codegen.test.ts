@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { conv2dShape } from '../../src/ir/builder.ts';
 import type { TensorMap } from '../../src/runtime/tensor.ts';
 import { compileKernels, webgpuLimits } from '../../src/opt/index.ts';
+import { sharedDevice } from '../../targets/wgsl/device.ts';
 import { createWgslTarget, programShaders, TensorTooLargeError, wgslKernelSources } from '../../targets/wgsl/index.ts';
 import { buildGraph, randomFeeds } from '../cpu/helpers.ts';
 import { expectContraction, expectExact, expectWithin, runWgsl, wgsl } from './helpers.ts';
@@ -122,6 +123,16 @@ describe('wgsl storage buffer limits', () => {
     const expected = await wgsl.compile(graph, 'split').run(feeds);
     const actual = await fused.compile(graph, 'packed').run(feeds);
     expect(actual.out!.data).toEqual(expected.out!.data);
+  });
+});
+
+describe('wgsl target options', () => {
+  it('given device runs the program', async () => {
+    const { device } = await sharedDevice();
+    const graph = buildGraph({ x: [4, 5] }, (b, v) => b.add(v.x!, b.fill([4, 5], 1)));
+    const feeds = randomFeeds(graph, 9);
+    const result = await createWgslTarget({ device }).compile(graph, 'given').run(feeds);
+    expect(result.out!.data).toEqual(feeds.x!.data.map((value) => Math.fround(value + 1)));
   });
 });
 
