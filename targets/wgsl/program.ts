@@ -99,11 +99,20 @@ export class WgslProgram {
       for (const shader of shaders) if (kernelSelected(shader.name)) debugWrite(`[wgsl] ${name}: ${shader.name}\n${shader.source}`);
     }
     device.pushErrorScope('out-of-memory');
-    const result = new WgslProgram(device, name, program);
+    let result: WgslProgram | undefined;
+    let sizeError: unknown;
+    try {
+      result = new WgslProgram(device, name, program);
+    } catch (error) {
+      sizeError = error;
+    }
+    // The scope is popped before any error is raised, so the device's error scopes stay balanced.
     const memoryError = await device.popErrorScope();
+    if (result === undefined) throw sizeError;
     if (memoryError !== null) throw new Error(`program ${name}: WebGPU could not allocate its buffers: ${memoryError.message}`);
-    result.kernels = await Promise.all(shaders.map((shader) => result.prepareKernel(shader)));
-    return result;
+    const prepared = result;
+    prepared.kernels = await Promise.all(shaders.map((shader) => prepared.prepareKernel(shader)));
+    return prepared;
   }
 
   private createArena(kind: string, bytes: number, usage: number): GPUBuffer {
@@ -119,8 +128,10 @@ export class WgslProgram {
   private async prepareKernel(shader: KernelShader): Promise<KernelRun> {
     const device = this.device;
     const compiled = await this.compiledPipeline(shader);
+    // Entries first: they may throw, and an error scope must not stay pushed.
+    const entries = this.bindGroupEntries(shader);
     device.pushErrorScope('validation');
-    const bindGroup = device.createBindGroup({ label: shader.name, layout: compiled.layout, entries: this.bindGroupEntries(shader) });
+    const bindGroup = device.createBindGroup({ label: shader.name, layout: compiled.layout, entries });
     const validation = await device.popErrorScope();
     if (validation !== null) {
       throw new Error(`WebGPU rejected the bindings of kernel ${shader.name} of program ${this.name}: ${validation.message}`);

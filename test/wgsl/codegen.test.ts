@@ -161,5 +161,8 @@ describe('wgsl dispatch and sizes', () => {
     const run = wgsl.compile(graph, 'huge').run({});
     await expect(run).rejects.toThrow(TensorTooLargeError);
     await expect(run).rejects.toThrow(/input 'huge' of shape \[40000000\] needs 160000000 bytes, over the device's storage binding limit/);
+    // The device stays usable: the failed setup left no error scope behind.
+    const small = buildGraph({ x: [3] }, (b, v) => b.unary('neg', v.x!));
+    await expectExact(small, randomFeeds(small, 10));
   });
 });
