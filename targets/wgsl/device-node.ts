@@ -9,6 +9,25 @@ interface DawnModule {
 }
 
 /**
+ * Returns whether this machine may have a GPU that Dawn's default backend can use. On Linux that
+ * needs a DRM render node, an NVIDIA device or WSL's /dev/dxg; elsewhere it is assumed. This lets
+ * `--target auto` skip loading Dawn, and the warnings it prints, on machines without a GPU.
+ */
+export async function mayHaveGpu(): Promise<boolean> {
+  if (process.platform !== 'linux') return true;
+  // A computed specifier, like the webgpu import, keeps bundlers from resolving node:fs.
+  const fsName = 'node:fs';
+  const fs = (await import(fsName)) as typeof import('node:fs');
+  if (fs.existsSync('/dev/nvidia0') || fs.existsSync('/dev/dxg')) return true;
+  try {
+    return fs.readdirSync('/dev/dri').some((entry) => entry.startsWith('renderD'));
+  } catch {
+    // No /dev/dri at all: no DRM driver, so no GPU for Vulkan.
+    return false;
+  }
+}
+
+/**
  * Dawn instances whose adapters were handed out. With webgpu 0.6.2, Dawn crashed (segfaults,
  * thread assertions) once an unreferenced instance was garbage-collected while its device was in
  * use, so the instances stay referenced here.

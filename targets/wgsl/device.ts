@@ -118,6 +118,11 @@ function writeStatus(message: string): void {
  */
 export async function hardwareAdapterAvailable(): Promise<boolean> {
   try {
+    const inNode = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu === undefined && typeof process !== 'undefined';
+    if (inNode) {
+      const { mayHaveGpu } = await import('./device-node.ts');
+      if (!(await mayHaveGpu())) return false;
+    }
     const found = await findAdapter();
     return found !== null && describeAdapter(found).hardware;
   } catch {
