@@ -12,7 +12,7 @@ import { getTarget } from '../targets/index.ts';
 import { type BenchCase, buildCases, matmulCase } from './suite/cases.ts';
 import { sgancEngines } from './suite/engine-sganc.ts';
 import { tfjsEngine, tfjsVersion } from './suite/engine-tfjs.ts';
-import { ensureTorch, measurePeak, onnxEngine, TorchProcess, torchEngine } from './suite/engine-torch.ts';
+import { ensureTorch, loadOnnxRuntime, measurePeak, onnxEngine, TorchProcess, torchEngine } from './suite/engine-torch.ts';
 import { currentLoad, machineInfo } from './suite/machine.ts';
 import { formatSection, formatTable, type RunInfo, writeSection } from './suite/report.ts';
 import { DEFAULT_TOLERANCE, type Engine, jsonRows, measureRow, type Row, type TimingOptions } from './suite/rows.ts';
@@ -113,7 +113,11 @@ if (wantsPython) {
     const hello = await torch.request({ cmd: 'hello' });
     info.versions.push(`PyTorch ${String(hello.torch)} (${String(hello.threads)} threads)`);
     if (engineWanted(`torch ${threads}t`)) engines.push(torchEngine(torch, threads));
-    if (engineWanted(`onnxruntime ${threads}t`)) engines.push(onnxEngine(torch, threads));
+    if (engineWanted(`onnxruntime ${threads}t`)) {
+      const ortMissing = await loadOnnxRuntime(log);
+      if (ortMissing === undefined) engines.push(onnxEngine(torch, threads));
+      else info.skippedEngines.push(`onnxruntime: ${ortMissing}`);
+    }
   } else {
     info.skippedEngines.push(`torch and onnxruntime: ${missing}`);
   }

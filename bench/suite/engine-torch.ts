@@ -7,14 +7,55 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import type * as Ort from 'onnxruntime-common';
 import { readSafetensors, writeSafetensors } from '../../src/runtime/safetensors.ts';
 import type { TensorMap } from '../../src/runtime/tensor.ts';
 import type { BenchCase } from './cases.ts';
 import type { Engine, Runner } from './rows.ts';
 
 const PYTHON = '/usr/bin/python3';
+
+/** The onnxruntime-node release the benchmark installs on first use. */
+const ORT_PACKAGE = 'onnxruntime-node@1.31.1';
+
+/** onnxruntime-node's exports (the onnxruntime-common API); set by loadOnnxRuntime. */
+let loadedOrt: typeof Ort | undefined;
+
+/** Returns onnxruntime-node's exports; loadOnnxRuntime must have succeeded. */
+function onnxRuntime(): typeof Ort {
+  if (loadedOrt === undefined) throw new Error('internal error: ONNX Runtime is used before loadOnnxRuntime loaded it');
+  return loadedOrt;
+}
+
+/**
+ * Imports onnxruntime-node, installing it first with npm (without saving it) when it is missing.
+ * It is not a project dependency because its install script downloads a CUDA provider unless
+ * ONNXRUNTIME_NODE_INSTALL=skip is set, which a plain `npm install` does not do. Returns why ONNX
+ * Runtime is unavailable, or undefined.
+ */
+export async function loadOnnxRuntime(log: (line: string) => void): Promise<string | undefined> {
+  const load = async (specifier: string): Promise<boolean> => {
+    try {
+      loadedOrt = (await import(specifier)) as typeof Ort;
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (await load('onnxruntime-node')) return undefined;
+  log(`installing ${ORT_PACKAGE} with npm (ONNXRUNTIME_NODE_INSTALL=skip, not saved to package.json)`);
+  const install = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', ORT_PACKAGE], {
+    stdio: 'inherit',
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
+  if (install.status !== 0) return `npm install ${ORT_PACKAGE} failed`;
+  // The failed import above stays cached under the package name, so the new install is imported by path.
+  const path = createRequire(import.meta.url).resolve('onnxruntime-node');
+  if (!(await load(pathToFileURL(path).href))) return `${ORT_PACKAGE} was installed but cannot be imported`;
+  return undefined;
+}
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'torch_model.py');
 
 /**
@@ -132,11 +173,26 @@ export interface PeakMeasurement {
  */
 export async function measurePeak(torch: TorchProcess, threads: number, runs: number): Promise<PeakMeasurement> {
   const inTorch = await torch.request({ cmd: 'peak', threads, runs });
+  const figures: [string, number][] = [
+    ['PyTorch conv2d 3x3 8x256x32x32 -> 256', inTorch.conv as number],
+    [`PyTorch matmul ${PEAK_SIZE}^3`, inTorch.matmul as number],
+  ];
+  // ONNX Runtime joins only when loadOnnxRuntime found or installed it.
+  if (loadedOrt !== undefined) figures.push([`ONNX Runtime matmul ${PEAK_SIZE}^3`, await ortMatmulGflops(torch, threads, runs)]);
+  const gflops = Math.max(...figures.map(([, value]) => value));
+  const listed = figures.map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ');
+  return { gflops, method: `the best of ${listed} GFLOP/s (best of ${runs} runs each, ${threads} threads)` };
+}
+
+const PEAK_SIZE = 1024;
+
+/** Returns the GFLOP/s of ONNX Runtime's best of `runs` PEAK_SIZE^3 matmuls after one warm-up. */
+async function ortMatmulGflops(torch: TorchProcess, threads: number, runs: number): Promise<number> {
   const path = join(torch.workDir, 'peak-matmul.onnx');
-  const size = 1024;
+  const size = PEAK_SIZE;
   await torch.request({ cmd: 'export_matmul', size, path });
-  const session = await ort.InferenceSession.create(path, sessionOptions(threads));
-  const a = new ort.Tensor('float32', Float32Array.from({ length: size * size }, (_, i) => (i % 7) / 7), [size, size]);
+  const session = await onnxRuntime().InferenceSession.create(path, sessionOptions(threads));
+  const a = new (onnxRuntime().Tensor)('float32', Float32Array.from({ length: size * size }, (_, i) => (i % 7) / 7), [size, size]);
   let best = Infinity;
   for (let i = 0; i <= runs; i++) {
     const start = performance.now();
@@ -144,17 +200,10 @@ export async function measurePeak(torch: TorchProcess, threads: number, runs: nu
     if (i > 0) best = Math.min(best, performance.now() - start);
   }
   await session.release();
-  const figures: [string, number][] = [
-    ['PyTorch conv2d 3x3 8x256x32x32 -> 256', inTorch.conv as number],
-    [`PyTorch matmul ${size}^3`, inTorch.matmul as number],
-    [`ONNX Runtime matmul ${size}^3`, (2 * size ** 3) / best / 1e6],
-  ];
-  const gflops = Math.max(...figures.map(([, value]) => value));
-  const listed = figures.map(([name, value]) => `${name} ${value.toFixed(1)}`).join(', ');
-  return { gflops, method: `the best of ${listed} GFLOP/s (best of ${runs} runs each, ${threads} threads)` };
+  return (2 * size ** 3) / best / 1e6;
 }
 
-function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+function sessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
   return {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -165,9 +214,9 @@ function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
 }
 
 /** Counts the node kernels that ONNX Runtime's profiler records for one run of a fresh session. */
-async function countOrtKernels(path: string, feeds: Record<string, ort.Tensor>, threads: number, workDir: string): Promise<number | undefined> {
+async function countOrtKernels(path: string, feeds: Record<string, Ort.Tensor>, threads: number, workDir: string): Promise<number | undefined> {
   const prefix = join(workDir, `profile-${Date.now()}`);
-  const session = await ort.InferenceSession.create(path, { ...sessionOptions(threads), enableProfiling: true, profileFilePrefix: prefix });
+  const session = await onnxRuntime().InferenceSession.create(path, { ...sessionOptions(threads), enableProfiling: true, profileFilePrefix: prefix });
   await session.run(feeds);
   session.endProfiling();
   await session.release();
@@ -195,12 +244,12 @@ export function onnxEngine(torch: TorchProcess, threads: number): Engine {
       const exported = await torch.request({ cmd: 'onnx', case: c.id, path });
       await torch.request({ cmd: 'drop', case: c.id });
       const outputName = exported.output as string;
-      const session = await ort.InferenceSession.create(path, sessionOptions(threads));
-      const feeds: Record<string, ort.Tensor> = {};
+      const session = await onnxRuntime().InferenceSession.create(path, sessionOptions(threads));
+      const feeds: Record<string, Ort.Tensor> = {};
       for (const name of session.inputNames) {
         const t = c.feeds[name];
         if (t === undefined) throw new Error(`the ONNX model of ${c.id} reads ${name}, which the case does not feed`);
-        feeds[name] = new ort.Tensor('float32', t.data, t.shape);
+        feeds[name] = new (onnxRuntime().Tensor)('float32', t.data, t.shape);
       }
       return {
         async run() {
