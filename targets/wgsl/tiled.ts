@@ -132,6 +132,8 @@ function gemmOf(kernel: Kernel, expr: ContractionExpr): Gemm {
       };
     }
     case 'conv2dBackInput': {
+      // NOTE: with stride s > 1 only 1 / s^2 of the K taps reach a given output pixel, and the
+      // others load and multiply zeros. Splitting the output by pixel phase would skip them.
       const [batch, co, oh, ow] = shapeOf(expr.dy) as [number, number, number, number];
       const [, cpg, kh, kw] = shapeOf(expr.w) as [number, number, number, number];
       const [, channels, h, w] = expr.shape as [number, number, number, number];
