@@ -1,10 +1,11 @@
 // Tiled contraction kernels. Every contraction is a batch of matrix products C[g] = A[g] B[g]:
 // matmul directly, and the convolutions as implicit GEMMs whose operand elements are computed from
-// the tensor indices (zero outside the image or between strided taps). A workgroup of 64
-// invocations computes one tile x tile block of C, and each invocation a per x per square of it.
-// Slices of A and B, TILE_K deep, are staged in workgroup memory, so each operand element passes
-// through its prologue once per block instead of once per output. The epilogue runs on the
-// accumulated values before the store.
+// the tensor indices (zero outside the image). A strided conv2dBackInput is one product per output
+// pixel phase, over the taps that reach that phase. A workgroup of 64 invocations computes one
+// tile x tile block of C, and each invocation a per x per square of it. Slices of A and B, TILE_K
+// deep, are staged in workgroup memory, so each operand element passes through its prologue once
+// per block instead of once per output. The epilogue runs on the accumulated values before the
+// store.
 
 import { assertNever } from '../../src/ir/graph.ts';
 import type { Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
@@ -25,6 +26,10 @@ export interface Gemm {
   loadB: string[];
   /** A u32 expression: the flat output index of C's element (g, r, c). */
   outIndex: string;
+  /** Statements before outIndex that define what it reads, for u32 values g, r and c. */
+  outLines?: string[];
+  /** A bool expression over the outLines values: whether (g, r, c) is an output element at all. */
+  outValid?: string;
 }
 
 export interface TiledPlan {
@@ -42,6 +47,9 @@ export interface TiledPlan {
 const INVOCATIONS = 64;
 const SIDE = 8;
 const TILE_K = 16;
+
+/** The out_index result for an element of C that is no output (a phase row past the image). */
+const NO_OUTPUT = '0xffffffffu';
 
 /**
  * Returns the tiled plan of a contraction kernel, or null when the kernel keeps the loop with one
@@ -132,8 +140,7 @@ function gemmOf(kernel: Kernel, expr: ContractionExpr): Gemm {
       };
     }
     case 'conv2dBackInput': {
-      // NOTE: with stride s > 1 only 1 / s^2 of the K taps reach a given output pixel, and the
-      // others load and multiply zeros. Splitting the output by pixel phase would skip them.
+      if (expr.attrs.stride > 1) return phasedBackInput(expr, shapeOf(expr.dy), shapeOf(expr.w));
       const [batch, co, oh, ow] = shapeOf(expr.dy) as [number, number, number, number];
       const [, cpg, kh, kw] = shapeOf(expr.w) as [number, number, number, number];
       const [, channels, h, w] = expr.shape as [number, number, number, number];
@@ -193,6 +200,65 @@ function gemmOf(kernel: Kernel, expr: ContractionExpr): Gemm {
   }
 }
 
+/**
+ * Returns a strided conv2dBackInput as one product per group and output pixel phase. Only the taps
+ * ky = ry + s * jy reach an output row iy with (iy + top) % s = ry (columns alike), so each phase
+ * sums over its own taps instead of multiplying the zeros between them. Phases own rows
+ * first_y, first_y + s, ... of the output, and a row of C past the image height is no output.
+ */
+function phasedBackInput(expr: Extract<KernelExpr, { kind: 'conv2dBackInput' }>, dys: readonly number[], ws: readonly number[]): Gemm {
+  const [batch, co, oh, ow] = dys as [number, number, number, number];
+  const [, cpg, kh, kw] = ws as [number, number, number, number];
+  const [, channels, h, w] = expr.shape as [number, number, number, number];
+  const copg = co / expr.attrs.groups;
+  const s = expr.attrs.stride;
+  const [top, , left] = expr.attrs.padding;
+  const tapsY = Math.ceil(kh / s);
+  const tapsX = Math.ceil(kw / s);
+  const rowsY = Math.ceil(h / s);
+  const rowsX = Math.ceil(w / s);
+  // The first output row of phase ry is (ry - top) mod s, written with a positive offset for u32.
+  const offsetY = s * (Math.floor(top / s) + 1) - top;
+  const offsetX = s * (Math.floor(left / s) + 1) - left;
+  const phase = [
+    `let group = g / ${u32Literal(s * s)};`,
+    `let ry = (g % ${u32Literal(s * s)}) / ${u32Literal(s)};`,
+    `let rx = g % ${u32Literal(s)};`,
+  ];
+  const taps = [...split('k', ['o', 'jy', 'jx'], [copg, tapsY, tapsX]), `let ky = ry + jy * ${u32Literal(s)};`, `let kx = rx + jx * ${u32Literal(s)};`];
+  const pixel = [
+    ...split('c', ['n', 'py', 'px'], [batch, rowsY, rowsX]),
+    `let iy = (ry + ${u32Literal(offsetY)}) % ${u32Literal(s)} + py * ${u32Literal(s)};`,
+    `let ix = (rx + ${u32Literal(offsetX)}) % ${u32Literal(s)} + px * ${u32Literal(s)};`,
+  ];
+  return {
+    groups: expr.attrs.groups * s * s,
+    m: cpg,
+    n: batch * rowsY * rowsX,
+    k: copg * tapsY * tapsX,
+    loadA: [
+      ...phase,
+      ...taps,
+      `if (ky >= ${u32Literal(kh)} || kx >= ${u32Literal(kw)}) { return 0.0; }`,
+      `return expr${expr.w}((((group * ${u32Literal(copg)} + o) * ${u32Literal(cpg)} + r) * ${u32Literal(kh)} + ky) * ${u32Literal(kw)} + kx);`,
+    ],
+    loadB: [
+      ...phase,
+      ...taps,
+      ...pixel,
+      `if (ky >= ${u32Literal(kh)} || kx >= ${u32Literal(kw)} || iy >= ${u32Literal(h)} || ix >= ${u32Literal(w)}) { return 0.0; }`,
+      // iy + top - ky is a multiple of s by the choice of phase, so the division is exact.
+      `let ty = i32(iy + ${u32Literal(top)}) - i32(ky);`,
+      `let tx = i32(ix + ${u32Literal(left)}) - i32(kx);`,
+      `if (ty < 0 || tx < 0 || ty / ${s} >= ${oh} || tx / ${s} >= ${ow}) { return 0.0; }`,
+      `return expr${expr.dy}(((n * ${u32Literal(co)} + group * ${u32Literal(copg)} + o) * ${u32Literal(oh)} + u32(ty / ${s})) * ${u32Literal(ow)} + u32(tx / ${s}));`,
+    ],
+    outLines: [...phase, ...pixel],
+    outValid: `iy < ${u32Literal(h)} && ix < ${u32Literal(w)}`,
+    outIndex: `((n * ${u32Literal(channels)} + group * ${u32Literal(cpg)} + r) * ${u32Literal(h)} + iy) * ${u32Literal(w)} + ix`,
+  };
+}
+
 /** Emits the operand loaders, the workgroup tiles and the entry point of a tiled kernel. */
 export function tiledSections(kernel: Kernel, plan: TiledPlan, store: (output: number, index: string, value: string) => string): string[] {
   const { gemm, tile, per, tileK } = plan;
@@ -218,13 +284,14 @@ export function tiledSections(kernel: Kernel, plan: TiledPlan, store: (output: n
       `  if (row0 + local_row + ${i}u < ${u32Literal(gemm.m)} && col0 + local_col + ${j}u < ${u32Literal(gemm.n)}) {`,
       `    let r = row0 + local_row + ${i}u;`,
       `    let c = col0 + local_col + ${j}u;`,
-      `    let index = ${gemm.outIndex};`,
+      '    let index = out_index(g, r, c);',
+      `    if (index != ${NO_OUTPUT}) {`,
     ];
     kernel.outputs.forEach((output, k) => {
       const value = inEpilogue.has(output.expr) ? `expr${output.expr}(index, acc_${i}_${j})` : `expr${output.expr}(index)`;
-      lines.push(`    ${store(k, 'index', value)}`);
+      lines.push(`      ${store(k, 'index', value)}`);
     });
-    lines.push('  }');
+    lines.push('    }', '  }');
     return lines;
   });
   // The per-invocation block is unrolled into scalars, which stay in registers where a private
@@ -257,5 +324,12 @@ export function tiledSections(kernel: Kernel, plan: TiledPlan, store: (output: n
     ...stores,
     '}',
   ].join('\n');
-  return [loader('load_a', 'r', 'k', gemm.m, gemm.k, gemm.loadA), loader('load_b', 'k', 'c', gemm.k, gemm.n, gemm.loadB), memory, entry];
+  const outIndex = [
+    'fn out_index(g: u32, r: u32, c: u32) -> u32 {',
+    ...(gemm.outLines ?? []).map((line) => `  ${line}`),
+    ...(gemm.outValid === undefined ? [] : [`  if (!(${gemm.outValid})) { return ${NO_OUTPUT}; }`]),
+    `  return ${gemm.outIndex};`,
+    '}',
+  ].join('\n');
+  return [loader('load_a', 'r', 'k', gemm.m, gemm.k, gemm.loadA), loader('load_b', 'k', 'c', gemm.k, gemm.n, gemm.loadB), outIndex, memory, entry];
 }

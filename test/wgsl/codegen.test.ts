@@ -97,6 +97,26 @@ describe('wgsl tiled contractions', () => {
   });
 });
 
+describe('wgsl strided transposed convolutions', () => {
+  const cases = [
+    { name: 'kernel 4, stride 2, padding 1', x: [2, 16, 16, 16], w: [20, 16, 4, 4], stride: 2, padding: [1, 1, 1, 1] },
+    { name: 'kernel 3, stride 2, uneven padding', x: [1, 17, 13, 11], w: [16, 17, 3, 3], stride: 2, padding: [1, 0, 0, 1] },
+    { name: 'kernel 2, stride 3, two groups', x: [2, 32, 14, 15], w: [32, 16, 2, 2], stride: 3, padding: [0, 1, 1, 0] },
+  ] as const;
+  for (const c of cases) {
+    it(`phased tiles, ${c.name}`, async () => {
+      const groups = c.x[1] / c.w[1];
+      const attrs = { stride: c.stride, padding: c.padding, groups };
+      const y = conv2dShape(c.x, c.w, attrs);
+      const graph = buildGraph({ dy: y, w: c.w }, (b, v) => b.conv2dBackInput(v.dy!, v.w!, attrs, c.x));
+      const [kernel] = wgslKernelSources(graph);
+      expect(kernel!.source).toContain('var<workgroup> tile_a');
+      expect(kernel!.source).toContain('if (index != 0xffffffffu)');
+      await expectContraction(graph, randomFeeds(graph, 12), (c.w[0] / groups) * c.w[2] * c.w[3]);
+    });
+  }
+});
+
 describe('wgsl storage buffer limits', () => {
   const inputs = Object.fromEntries([...Array(20).keys()].map((k) => [`x${k}`, [3, 7]]));
   const graph = buildGraph(inputs, (b, v) => Object.keys(inputs).slice(1).reduce((sum, name) => b.mul(b.add(sum, v[name]!), b.fill([3, 7], 0.5)), v.x0!));

@@ -33,6 +33,10 @@ fn load_b(g: u32, k: u32, c: u32) -> f32 {
   return expr1(g * 3072u + k * 48u + c);
 }
 
+fn out_index(g: u32, r: u32, c: u32) -> u32 {
+  return g * 1536u + r * 48u + c;
+}
+
 // A slice stored k-major ([TILE_K][32]) and a B slice ([TILE_K][32]), 4096 bytes together.
 var<workgroup> tile_a: array<f32, 512>;
 var<workgroup> tile_b: array<f32, 512>;
@@ -99,97 +103,129 @@ fn main(@builtin(workgroup_id) workgroup: vec3<u32>, @builtin(local_invocation_i
   if (row0 + local_row + 0u < 32u && col0 + local_col + 0u < 48u) {
     let r = row0 + local_row + 0u;
     let c = col0 + local_col + 0u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_0_0);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_0_0);
+    }
   }
   if (row0 + local_row + 0u < 32u && col0 + local_col + 1u < 48u) {
     let r = row0 + local_row + 0u;
     let c = col0 + local_col + 1u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_0_1);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_0_1);
+    }
   }
   if (row0 + local_row + 0u < 32u && col0 + local_col + 2u < 48u) {
     let r = row0 + local_row + 0u;
     let c = col0 + local_col + 2u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_0_2);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_0_2);
+    }
   }
   if (row0 + local_row + 0u < 32u && col0 + local_col + 3u < 48u) {
     let r = row0 + local_row + 0u;
     let c = col0 + local_col + 3u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_0_3);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_0_3);
+    }
   }
   if (row0 + local_row + 1u < 32u && col0 + local_col + 0u < 48u) {
     let r = row0 + local_row + 1u;
     let c = col0 + local_col + 0u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_1_0);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_1_0);
+    }
   }
   if (row0 + local_row + 1u < 32u && col0 + local_col + 1u < 48u) {
     let r = row0 + local_row + 1u;
     let c = col0 + local_col + 1u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_1_1);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_1_1);
+    }
   }
   if (row0 + local_row + 1u < 32u && col0 + local_col + 2u < 48u) {
     let r = row0 + local_row + 1u;
     let c = col0 + local_col + 2u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_1_2);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_1_2);
+    }
   }
   if (row0 + local_row + 1u < 32u && col0 + local_col + 3u < 48u) {
     let r = row0 + local_row + 1u;
     let c = col0 + local_col + 3u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_1_3);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_1_3);
+    }
   }
   if (row0 + local_row + 2u < 32u && col0 + local_col + 0u < 48u) {
     let r = row0 + local_row + 2u;
     let c = col0 + local_col + 0u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_2_0);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_2_0);
+    }
   }
   if (row0 + local_row + 2u < 32u && col0 + local_col + 1u < 48u) {
     let r = row0 + local_row + 2u;
     let c = col0 + local_col + 1u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_2_1);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_2_1);
+    }
   }
   if (row0 + local_row + 2u < 32u && col0 + local_col + 2u < 48u) {
     let r = row0 + local_row + 2u;
     let c = col0 + local_col + 2u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_2_2);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_2_2);
+    }
   }
   if (row0 + local_row + 2u < 32u && col0 + local_col + 3u < 48u) {
     let r = row0 + local_row + 2u;
     let c = col0 + local_col + 3u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_2_3);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_2_3);
+    }
   }
   if (row0 + local_row + 3u < 32u && col0 + local_col + 0u < 48u) {
     let r = row0 + local_row + 3u;
     let c = col0 + local_col + 0u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_3_0);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_3_0);
+    }
   }
   if (row0 + local_row + 3u < 32u && col0 + local_col + 1u < 48u) {
     let r = row0 + local_row + 3u;
     let c = col0 + local_col + 1u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_3_1);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_3_1);
+    }
   }
   if (row0 + local_row + 3u < 32u && col0 + local_col + 2u < 48u) {
     let r = row0 + local_row + 3u;
     let c = col0 + local_col + 2u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_3_2);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_3_2);
+    }
   }
   if (row0 + local_row + 3u < 32u && col0 + local_col + 3u < 48u) {
     let r = row0 + local_row + 3u;
     let c = col0 + local_col + 3u;
-    let index = g * 1536u + r * 48u + c;
-    out0[index] = expr3(index, acc_3_3);
+    let index = out_index(g, r, c);
+    if (index != 0xffffffffu) {
+      out0[index] = expr3(index, acc_3_3);
+    }
   }
 }
