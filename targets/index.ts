@@ -1,6 +1,5 @@
 // The registry of execution targets: one place that maps a `--target` name to a Target. 'auto' picks
-// the fastest available target. Names of planned backends are known, so they get a "not available yet"
-// message instead of "unknown".
+// wgsl on a hardware WebGPU adapter and the cpu target otherwise.
 
 import type { Target } from '../src/runtime/target.ts';
 import { createCpuTarget } from './cpu/index.ts';
@@ -8,7 +7,7 @@ import { refTarget } from './ref/index.ts';
 import { createWebglTarget } from './webgl/index.ts';
 import { createWgslTarget, hardwareAdapterAvailable } from './wgsl/index.ts';
 
-/** Every target name of the project, planned ones included. */
+/** Every name that `--target` accepts. */
 export const TARGET_NAMES = ['auto', 'ref', 'cpu', 'wgsl', 'webgl'] as const;
 
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -23,23 +22,20 @@ export interface TargetOptions {
   threads?: number;
 }
 
-/** An unknown or unavailable target name; the CLI prints the message and exits with status 2. */
+/** An unknown target name; the CLI prints the message and exits with status 2. */
 export class TargetError extends Error {
   override name = 'TargetError';
 }
 
-/** Returns the available target a name selects, resolving 'auto'; throws TargetError for other names. */
+/** Returns the target a name selects, with 'auto' as cpu; throws TargetError for unknown names. */
 export function resolveTargetName(name: string): AvailableTargetName {
   if (name === 'auto') return AVAILABLE_TARGETS[0];
   const available = AVAILABLE_TARGETS.find((candidate) => candidate === name);
   if (available !== undefined) return available;
-  if ((TARGET_NAMES as readonly string[]).includes(name)) {
-    throw new TargetError(`target '${name}' is not available yet; use --target ref, cpu or auto`);
-  }
   throw new TargetError(`unknown target '${name}'; expected one of ${TARGET_NAMES.join(', ')}`);
 }
 
-/** Returns the target a name selects ('auto' is the fastest available). Throws TargetError for unknown and unavailable names. */
+/** Returns the target a name selects, with 'auto' as cpu (selectTargetName probes for a GPU first). Throws TargetError for unknown names. */
 export function getTarget(name: TargetName | (string & {}), options: TargetOptions = {}): Target {
   const resolved = resolveTargetName(name);
   switch (resolved) {

@@ -138,7 +138,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   }
   const metricsTicks = options.metricsTicks ?? 0;
   if (metricsTicks > 0) checkMetricsSupport(spec);
-  const targetName = concreteTargetName(options.target);
+  const targetName = await concreteTargetName(options.target);
   const target = input.target ?? (await loadTarget(targetName, { threads: options.threads }));
 
   const generatorNames = generatorParamNames(spec);

@@ -78,10 +78,10 @@ describe('sganc eval', () => {
     expect(run.stderr).toContain('stage 64 is not a resolution of model fashion32 (stages: 4, 8, 16, 32)');
   });
 
-  it('rejects targets other than ref with exit 2', () => {
-    const run = sganc('eval', model, '--network', 'mapping', '--target', 'wgsl', '--params', params, '--inputs', inputs, '--out', out);
+  it('rejects an unknown target with exit 2', () => {
+    const run = sganc('eval', model, '--network', 'mapping', '--target', 'metal', '--params', params, '--inputs', inputs, '--out', out);
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("target 'wgsl' is not available yet; use --target ref");
+    expect(run.stderr).toContain("unknown target 'metal'; expected one of auto, ref, cpu, wgsl, webgl");
   });
 
   it('rejects --grad with --r1 with exit 2', () => {

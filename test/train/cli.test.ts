@@ -47,11 +47,11 @@ describe('sganc train', () => {
     expect(readdirSync(join(cwd, '.sganc-cache'))).toHaveLength(1);
   });
 
-  it('rejects a target that is not available', () => {
+  it('rejects an unknown target', () => {
     const cwd = tempDir('cli-target');
-    const result = sganc(['train', MODEL, '--target', 'wgsl'], cwd);
+    const result = sganc(['train', MODEL, '--target', 'metal'], cwd);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain("target 'wgsl' is not available yet");
+    expect(result.stderr).toContain("unknown target 'metal'");
   });
 
   it('rejects an invalid budget', () => {

@@ -46,7 +46,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
 
   let target: string;
   try {
-    target = concreteTargetName(parsed.options.target);
+    target = await concreteTargetName(parsed.options.target);
   } catch (error) {
     if (!(error instanceof TargetError)) throw error;
     process.stderr.write(`sganc train: error: ${error.message}\n`);

@@ -31,7 +31,8 @@ export const COMMON_OPTIONS_HELP = `  --trunc PSI         truncation psi: style 
   --scale N           integer pixel upscale of each image (default: 1, or enough for 64 pixels)
   --model FILE        .sgan model of the checkpoint (default: model.sgan in the checkpoint's folder)
   --raw               use the trained weights instead of their EMA
-  --target NAME       where the generator runs: auto (default, the fastest available: cpu), cpu or ref
+  --target NAME       where the generator runs: auto (default: wgsl on a hardware GPU, else cpu),
+                      cpu, wgsl, webgl or ref
   --threads N         threads of the cpu target, an integer >= 1 (default: SGAN_CPU_THREADS, else
                       one per core)
   -h, --help          print this help`;

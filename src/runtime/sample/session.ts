@@ -137,7 +137,7 @@ export async function openSession(options: SessionOptions): Promise<SamplingSess
     throw new UsageError(`model ${modelFile} has errors:\n${formatDiagnostics(checked.diagnostics, checked.sources).trimEnd()}`);
   }
   const spec = checked.spec;
-  const targetName = concreteTargetName(options.target);
+  const targetName = await concreteTargetName(options.target);
   const dir = options.compile(spec, options.readText(modelFile), targetName, modelFile);
   const generated = (await import(pathToFileURL(join(dir, 'generate.ts')).href)) as GeneratedSampler;
 

@@ -54,9 +54,9 @@ export const TRAIN_OPTIONS_HELP = `Options:
                         or a folder of PNG/JPEG files
   --pad                 pad non-square images to a square instead of centre-cropping them
   --upscale             allow images smaller than the model resolution (they are upscaled)
-  --target NAME         where the programs run: auto (default, the fastest available: cpu),
-                        cpu (WebAssembly SIMD on worker threads) or ref (the plain reference
-                        executor); wgsl and webgl are not available yet
+  --target NAME         where the programs run: auto (default: wgsl on a hardware GPU, else
+                        cpu), cpu (WebAssembly SIMD on worker threads), wgsl (WebGPU), webgl
+                        (gpu.js) or ref (the plain reference executor)
   --threads N           threads of the cpu target, an integer >= 1 (default: SGAN_CPU_THREADS,
                         else one per core)
   --kimg N              length of the whole run in thousands of real images shown to the

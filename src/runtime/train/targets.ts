@@ -1,16 +1,19 @@
 // Resolution of `--target` names to execution targets, through the target registry in targets/index.ts.
 
-import { getTarget, resolveTargetName, selectTargetName, TARGET_NAMES, type TargetOptions } from '../../../targets/index.ts';
+import { getTarget, selectTargetName, TARGET_NAMES, type TargetOptions } from '../../../targets/index.ts';
 import type { Target } from '../target.ts';
 
 export { TargetError } from '../../../targets/index.ts';
 
-/** Targets the project plans; a name here that the registry cannot run yet is "not available yet". */
+/** Every name that `--target` accepts. */
 export const KNOWN_TARGETS = TARGET_NAMES;
 
-/** Returns the concrete target a name selects: 'auto' picks the fastest available one (cpu). */
-export function concreteTargetName(name: string): string {
-  return resolveTargetName(name);
+/**
+ * Returns the concrete target a name selects: 'auto' is wgsl on a hardware WebGPU adapter and cpu
+ * otherwise. Throws TargetError for unknown names.
+ */
+export async function concreteTargetName(name: string): Promise<string> {
+  return selectTargetName(name);
 }
 
 /**
