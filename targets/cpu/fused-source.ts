@@ -21,6 +21,7 @@
 import { assertNever, numel, operands, type Shape } from '../../src/ir/graph.ts';
 import type { KernelExpr } from '../../src/kernel/kernel.ts';
 import { contiguousStrides } from '../ref/movement.ts';
+import { movementMultipliers } from '../../src/kernel/movement.ts';
 
 /** One generated function: the outputs `outputs` (expression ids, each of shape `shape`) at every index of `shape`. */
 export interface MapFunction {
@@ -50,39 +51,6 @@ function f32(value: number): string {
 const splat = (scalar: string): string => `(f32x4.splat ${scalar})`;
 const ONE = splat('(f32.const 1)');
 const ZERO = '(v128.const i32x4 0 0 0 0)';
-
-/** Returns the element multipliers of a movement: its operand index is base + sum over axes a of coordinate[a] * multiplier[a]. */
-function movementMultipliers(expr: Extract<KernelExpr, { kind: 'permute' | 'broadcast' | 'slice' | 'flip' }>, inShape: Shape): { multiplier: number[]; base: number } {
-  const rank = expr.shape.length;
-  const inStrides = contiguousStrides(inShape);
-  const multiplier = new Array<number>(rank).fill(0);
-  let base = 0;
-  for (let a = 0; a < rank; a++) {
-    switch (expr.kind) {
-      case 'permute':
-        multiplier[a] = inStrides[expr.perm[a]!]!;
-        break;
-      case 'broadcast':
-        multiplier[a] = inShape[a] === 1 ? 0 : inStrides[a]!;
-        break;
-      case 'slice':
-        multiplier[a] = inStrides[a]! * expr.step[a]!;
-        base += expr.start[a]! * inStrides[a]!;
-        break;
-      case 'flip':
-        if (expr.axes.includes(a)) {
-          multiplier[a] = -inStrides[a]!;
-          base += (inShape[a]! - 1) * inStrides[a]!;
-        } else {
-          multiplier[a] = inStrides[a]!;
-        }
-        break;
-      default:
-        assertNever(expr);
-    }
-  }
-  return { multiplier, base };
-}
 
 /** The access pattern of 4 consecutive outputs of a movement, starting at a multiple of 4, into its operand. */
 type LaneAccess = { kind: 'contiguous'; aligned: boolean } | { kind: 'uniform' } | { kind: 'lanes' };

@@ -10,6 +10,7 @@
 import { assertNever, type ConvAttrs, formatShape, numel, operands, type Shape } from '../../src/ir/graph.ts';
 import { randnAt } from '../../src/ir/rng.ts';
 import type { FusedProgram, Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
+import { movementMultipliers } from '../../src/kernel/movement.ts';
 import { binaryFunction, unaryFunction } from '../../src/kernel/scalar.ts';
 import { compileKernels, webgpuLimits } from '../../src/opt/index.ts';
 import type { CompiledProgram, Target } from '../../src/runtime/target.ts';
@@ -230,32 +231,7 @@ export function indexMap(expr: MovementExpr, inShape: Shape): (i: number) => num
       return j;
     };
   }
-  const multiplier = new Array<number>(rank).fill(0);
-  let base = 0;
-  for (let a = 0; a < rank; a++) {
-    switch (expr.kind) {
-      case 'permute':
-        multiplier[a] = inStrides[expr.perm[a]!]!;
-        break;
-      case 'broadcast':
-        multiplier[a] = inShape[a] === 1 ? 0 : inStrides[a]!;
-        break;
-      case 'slice':
-        multiplier[a] = inStrides[a]! * expr.step[a]!;
-        base += expr.start[a]! * inStrides[a]!;
-        break;
-      case 'flip':
-        if (expr.axes.includes(a)) {
-          multiplier[a] = -inStrides[a]!;
-          base += (inShape[a]! - 1) * inStrides[a]!;
-        } else {
-          multiplier[a] = inStrides[a]!;
-        }
-        break;
-      default:
-        assertNever(expr);
-    }
-  }
+  const { multiplier, base } = movementMultipliers(expr, inShape);
   // Axes of size 1 or with a zero multiplier add nothing.
   const axes = [...Array(rank).keys()].filter((a) => outShape[a]! > 1 && multiplier[a] !== 0);
   return (i) => {

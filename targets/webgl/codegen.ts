@@ -10,6 +10,7 @@
 import { assertNever, type ConvAttrs, numel, type Shape } from '../../src/ir/graph.ts';
 import type { FusedProgram, Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
 import { contiguousStrides } from '../ref/movement.ts';
+import { movementMultipliers } from '../../src/kernel/movement.ts';
 import { textureLayout, type TextureLayout } from './layout.ts';
 import { floatLiteral, intLiteral, SourceWriter } from './writer.ts';
 
@@ -219,33 +220,7 @@ class ExprEmitter {
   private mappedIndex(expr: Extract<KernelExpr, { kind: 'permute' | 'broadcast' | 'slice' | 'flip' }>, index: string): string {
     const inShape = this.shapeOf(expr.x);
     const outShape = expr.shape;
-    const inStrides = contiguousStrides(inShape);
-    const multiplier = new Array<number>(outShape.length).fill(0);
-    let base = 0;
-    for (let a = 0; a < outShape.length; a++) {
-      switch (expr.kind) {
-        case 'permute':
-          multiplier[a] = inStrides[expr.perm[a]!]!;
-          break;
-        case 'broadcast':
-          multiplier[a] = inShape[a] === 1 ? 0 : inStrides[a]!;
-          break;
-        case 'slice':
-          multiplier[a] = inStrides[a]! * expr.step[a]!;
-          base += expr.start[a]! * inStrides[a]!;
-          break;
-        case 'flip':
-          if (expr.axes.includes(a)) {
-            multiplier[a] = -inStrides[a]!;
-            base += (inShape[a]! - 1) * inStrides[a]!;
-          } else {
-            multiplier[a] = inStrides[a]!;
-          }
-          break;
-        default:
-          assertNever(expr);
-      }
-    }
+    const { multiplier, base } = movementMultipliers(expr, inShape);
     const coords = this.coords(index, outShape);
     const terms: [string, number][] = [];
     for (let a = 0; a < outShape.length; a++) if (outShape[a]! > 1 && multiplier[a] !== 0) terms.push([coords[a]!, multiplier[a]!]);

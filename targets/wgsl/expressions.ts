@@ -7,6 +7,7 @@
 
 import { assertNever, type Node, numel, operands, type Shape, type UnaryOp, type BinaryOp } from '../../src/ir/graph.ts';
 import type { Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
+import { type AffineMovement, movementMultipliers } from '../../src/kernel/movement.ts';
 import type { KernelLayout } from './bindings.ts';
 import { emitContraction } from './contraction.ts';
 import { f32Literal, rowMajorStrides, u32Literal } from './literals.ts';
@@ -212,37 +213,15 @@ function binaryText(op: BinaryOp, a: string, b: string): string {
   }
 }
 
-type IndexMovement = Extract<KernelExpr, { kind: 'permute' | 'broadcast' | 'slice' | 'flip' }>;
-
 /** Returns the operand index that a movement reads for output index i, as a u32 WGSL expression. */
-function mappedIndex(expr: IndexMovement, inShape: Shape): string {
+function mappedIndex(expr: AffineMovement, inShape: Shape): string {
   const outShape = expr.shape;
   const outStrides = rowMajorStrides(outShape);
-  const inStrides = rowMajorStrides(inShape);
-  let base = 0;
+  const { multiplier, base } = movementMultipliers(expr, inShape);
   const terms: string[] = [];
   for (let a = 0; a < outShape.length; a++) {
-    let multiplier: number;
-    switch (expr.kind) {
-      case 'permute':
-        multiplier = inStrides[expr.perm[a]!]!;
-        break;
-      case 'broadcast':
-        multiplier = inShape[a] === 1 ? 0 : inStrides[a]!;
-        break;
-      case 'slice':
-        multiplier = inStrides[a]! * expr.step[a]!;
-        base += expr.start[a]! * inStrides[a]!;
-        break;
-      case 'flip':
-        multiplier = expr.axes.includes(a) ? -inStrides[a]! : inStrides[a]!;
-        if (expr.axes.includes(a)) base += (inShape[a]! - 1) * inStrides[a]!;
-        break;
-      default:
-        return assertNever(expr);
-    }
-    if (outShape[a]! <= 1 || multiplier === 0) continue;
-    terms.push(`i32(${coordinate(a, outShape, outStrides)}) * ${multiplier}`);
+    if (outShape[a]! <= 1 || multiplier[a] === 0) continue;
+    terms.push(`i32(${coordinate(a, outShape, outStrides)}) * ${multiplier[a]}`);
   }
   if (terms.length === 0) return u32Literal(base);
   return `u32(${base} + ${terms.join(' + ')})`;
