@@ -223,7 +223,7 @@ export function runGenerate(argv: readonly string[], hooks: CompileHooks, help: 
       print(`wrote ${seeds.length} images at ${res}x${res} (${describeTruncation(common)}) to ${out}`);
     }
     return 0;
-  });
+  }, 'sganc generate');
 }
 
 /**
@@ -280,7 +280,7 @@ export function runMix(argv: readonly string[], hooks: CompileHooks, help: strin
         `(--styles ${range.label}: style layers ${range.first}-${range.last} from the columns; ${describeTruncation(common)}) to ${out}`,
     );
     return 0;
-  });
+  }, 'sganc mix');
 }
 
 /** `noise`: one w with --samples different noise maps, then their per-pixel standard deviation. */
@@ -311,7 +311,7 @@ export function runNoise(argv: readonly string[], hooks: CompileHooks, help: str
         `(last image, white = ${deviation.max.toFixed(4)}) to ${out}`,
     );
     return 0;
-  });
+  }, 'sganc noise');
 }
 
 /** `interp`: an animated GIF from --from to --to, spherical in z or linear in w. */
@@ -367,7 +367,7 @@ export function runInterp(argv: readonly string[], hooks: CompileHooks, help: st
     await writeGif(out, images, { scale: common.scale, delayMs });
     print(`wrote ${frames} frames from seed ${from} to seed ${to} (${space === 'z' ? 'slerp in z' : 'linear in w'}) to ${out}`);
     return 0;
-  });
+  }, 'sganc interp');
 }
 
 /** `truncation`: rows of --seeds, one column per psi of --psi. */
@@ -393,7 +393,7 @@ export function runTruncation(argv: readonly string[], hooks: CompileHooks, help
     await writeImageGrid(out, concatImages(pieces), { cols: psis.length, scale: common.scale });
     print(`wrote ${seeds.length} seeds x psi ${psis.join(', ')} (style layers below ${common.cutoff}) to ${out}`);
     return 0;
-  });
+  }, 'sganc truncation');
 }
 
 function optionalNoise(noise: TensorMap | undefined): { noise?: TensorMap } {
@@ -455,5 +455,5 @@ export function runMetrics(argv: readonly string[], hooks: CompileHooks, help: s
         'not Inception FID, so compare only with values of this command',
     );
     return 0;
-  });
+  }, 'sganc metrics');
 }

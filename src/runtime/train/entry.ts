@@ -75,7 +75,7 @@ Options:
   --cols N            images per grid row (default: square grid)
   --scale N           integer pixel upscale of each image (default 1)
   --out FILE          PNG to write (default samples.png)
-  --target NAME       auto or ref (default: the compiled target)
+  --target NAME       auto, cpu, wgsl, webgl or ref (default: the compiled target)
   --help              print this help`;
 
 /** Runs the sampler with command-line arguments; returns the process exit code. */
@@ -214,19 +214,21 @@ function optionalNumber(flag: string, text: string | undefined): number | undefi
 }
 
 /**
- * Runs `body` and maps expected failures to messages: bad usage and unavailable targets exit 2, bad
- * checkpoints and data exit 1. Anything else is a bug and propagates with its stack.
+ * Runs `body` and maps expected failures to messages, prefixed with `program` when given: bad usage
+ * and unknown targets exit 2, bad checkpoints and data exit 1. Anything else is a bug and
+ * propagates with its stack.
  */
-export async function reportErrors(body: () => Promise<number>): Promise<number> {
+export async function reportErrors(body: () => Promise<number>, program?: string): Promise<number> {
+  const prefix = program === undefined ? 'error:' : `${program}: error:`;
   try {
     return await body();
   } catch (error) {
     if (error instanceof UsageError || error instanceof TargetError) {
-      process.stderr.write(`error: ${error.message}\n`);
+      process.stderr.write(`${prefix} ${error.message}\n`);
       return 2;
     }
     if (error instanceof CheckpointError || (error instanceof Error && error.name === 'DataError')) {
-      process.stderr.write(`error: ${error.message}\n`);
+      process.stderr.write(`${prefix} ${error.message}\n`);
       return 1;
     }
     throw error;
