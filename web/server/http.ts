@@ -85,19 +85,37 @@ function send(response: ServerResponse, status: number, body: string, type = 'te
   response.end(body);
 }
 
-function sendFile(response: ServerResponse, path: string): void {
+/** Streams a regular file. `log` receives read errors, such as a checkpoint pruned after the stat. */
+function sendFile(response: ServerResponse, path: string, log: (line: string) => void): void {
+  const stat = statSync(path);
+  if (!stat.isFile()) {
+    send(response, 404, `${basename(path)} is not a regular file\n`);
+    return;
+  }
   const type = CONTENT_TYPES[extname(path)] ?? 'application/octet-stream';
-  response.writeHead(200, { 'content-type': type, 'content-length': statSync(path).size, 'cache-control': 'no-cache' });
-  createReadStream(path).pipe(response);
+  response.writeHead(200, { 'content-type': type, 'content-length': stat.size, 'cache-control': 'no-cache' });
+  // pipe() does not forward a read error, and an unhandled 'error' event would end the process.
+  const stream = createReadStream(path);
+  stream.on('error', (error) => {
+    log(`reading ${path} failed: ${error.message}`);
+    response.destroy();
+  });
+  stream.pipe(response);
 }
 
-function handle(request: IncomingMessage, response: ServerResponse, options: ServeOptions): void {
+function handle(request: IncomingMessage, response: ServerResponse, options: ServeOptions, log: (line: string) => void): void {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     send(response, 405, `method ${request.method} is not allowed; the server is read-only\n`);
     return;
   }
   const url = new URL(request.url ?? '/', 'http://localhost');
-  const path = decodeURIComponent(url.pathname);
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    send(response, 400, `invalid percent-encoding in ${url.pathname}\n`);
+    return;
+  }
 
   if (path === '/api/run') {
     if (options.runDir === undefined) {
@@ -114,7 +132,7 @@ function handle(request: IncomingMessage, response: ServerResponse, options: Ser
       send(response, 404, `run file ${name} not found\n`);
       return;
     }
-    sendFile(response, file);
+    sendFile(response, file, log);
     return;
   }
 
@@ -125,7 +143,7 @@ function handle(request: IncomingMessage, response: ServerResponse, options: Ser
     send(response, 404, `${path} not found\n`);
     return;
   }
-  sendFile(response, file);
+  sendFile(response, file, log);
 }
 
 /** Starts the server and resolves once it listens. */
@@ -133,7 +151,7 @@ export function startServer(options: ServeOptions): Promise<RunningServer> {
   const log = options.log ?? (() => undefined);
   const server = createServer((request, response) => {
     try {
-      handle(request, response, options);
+      handle(request, response, options, log);
     } catch (error) {
       log(`request ${request.method} ${request.url} failed: ${(error as Error).message}`);
       if (!response.headersSent) send(response, 500, `internal error: ${(error as Error).message}\n`);
