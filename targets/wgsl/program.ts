@@ -61,6 +61,8 @@ export class WgslProgram {
   private readonly workArena: GPUBuffer;
   private kernels: KernelRun[] = [];
   private readonly staging: GPUBuffer;
+  /** The slot offset buffers of packed kernels. */
+  private readonly uniforms: GPUBuffer[] = [];
   private readonly outputOffsets = new Map<string, number>();
 
   private constructor(
@@ -109,9 +111,19 @@ export class WgslProgram {
     // The scope is popped before any error is raised, so the device's error scopes stay balanced.
     const memoryError = await device.popErrorScope();
     if (result === undefined) throw sizeError;
-    if (memoryError !== null) throw new Error(`program ${name}: WebGPU could not allocate its buffers: ${memoryError.message}`);
     const prepared = result;
-    prepared.kernels = await Promise.all(shaders.map((shader) => prepared.prepareKernel(shader)));
+    // A program that fails here is never returned to a caller, so its buffers are freed here.
+    try {
+      if (memoryError !== null) throw new Error(`program ${name}: WebGPU could not allocate its buffers: ${memoryError.message}`);
+      // Every kernel settles before the buffers are freed, so none is still binding them.
+      const settled = await Promise.allSettled(shaders.map((shader) => prepared.prepareKernel(shader)));
+      const failed = settled.find((outcome) => outcome.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      prepared.kernels = settled.map((outcome) => (outcome as PromiseFulfilledResult<KernelRun>).value);
+    } catch (error) {
+      prepared.destroy();
+      throw error;
+    }
     return prepared;
   }
 
@@ -205,6 +217,7 @@ export class WgslProgram {
       offsets[k] = offsetOf(this.program.buffers[slot.buffer]!) / 4;
     });
     const uniform = this.device.createBuffer({ label: `${shader.name} offsets`, size: offsets.byteLength, usage: USAGE_UNIFORM | USAGE_COPY_DST });
+    this.uniforms.push(uniform);
     this.device.queue.writeBuffer(uniform, 0, offsets);
     entries.push({ binding: layout.arenas.length, resource: { buffer: uniform } });
     return entries;
@@ -262,6 +275,7 @@ export class WgslProgram {
     this.feedArena.destroy();
     this.workArena.destroy();
     this.staging.destroy();
+    for (const uniform of this.uniforms) uniform.destroy();
   }
 }
 

@@ -176,6 +176,36 @@ describe('wgsl dispatch and sizes', () => {
     await expect(run).rejects.toThrow(/WebGPU rejected kernel k0_\w+ of program wide: /);
   });
 
+  it('rejected program frees its buffers', async () => {
+    const { device } = await sharedDevice();
+    const created: GPUBuffer[] = [];
+    const destroyed = new Set<GPUBuffer>();
+    // Records every buffer the program creates and every destroy() call on one.
+    const recording = new Proxy(device, {
+      get(target, property) {
+        if (property === 'createBuffer') {
+          return (descriptor: GPUBufferDescriptor): GPUBuffer => {
+            const buffer = target.createBuffer(descriptor);
+            const destroy = buffer.destroy.bind(buffer);
+            buffer.destroy = () => {
+              destroyed.add(buffer);
+              destroy();
+            };
+            created.push(buffer);
+            return buffer;
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const graph = buildGraph({ x: [2, 4096] }, (b, v) => b.mul(v.x!, b.broadcastTo(b.sum(v.x!, [1], true), [2, 4096])));
+    const target = createWgslTarget({ device: recording, limits: { maxInvocations: 2048, maxWorkgroupBytes: 1 << 20 } });
+    await expect(target.compile(graph, 'wide').run(randomFeeds(graph, 8))).rejects.toThrow(/WebGPU rejected kernel/);
+    expect(created.length).toBeGreaterThanOrEqual(3);
+    expect(created.filter((buffer) => !destroyed.has(buffer))).toEqual([]);
+  });
+
   it('oversized tensor is named', async () => {
     const graph = buildGraph({ huge: [40_000_000] }, (b, v) => b.unary('neg', v.huge!));
     const run = wgsl.compile(graph, 'huge').run({});
