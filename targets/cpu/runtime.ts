@@ -203,7 +203,16 @@ export class CpuRuntime {
     Atomics.add(control, JOB, 1);
     Atomics.notify(control, JOB);
 
-    kernel(...args, 0, this.threads);
+    // The workers finish this job even when the caller's share throws. Returning before they count
+    // it done would let their late DONE and FAILED updates land in the next job's counts.
+    let callerFailed = false;
+    let callerError: unknown;
+    try {
+      kernel(...args, 0, this.threads);
+    } catch (error) {
+      callerFailed = true;
+      callerError = error;
+    }
 
     // NOTE: a worker that dies inside a kernel (not a thrown error, which it counts) is noticed only
     // by this timeout, because its 'exit' event cannot run while this thread blocks.
@@ -215,6 +224,7 @@ export class CpuRuntime {
         throw new Error(`cpu target: worker threads did not finish kernel '${name}' within ${KERNEL_TIMEOUT_MS / 1000} s; set --threads 1`);
       }
     }
+    if (callerFailed) throw callerError;
     if (Atomics.load(control, FAILED) !== failedBefore) {
       if (index === LOAD_MODULE) throw new Error('cpu target: a worker thread failed to instantiate a generated kernel module');
       // Rerun every worker's share here, so the error surfaces with its own message.

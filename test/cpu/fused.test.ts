@@ -13,7 +13,8 @@ import type { Builder } from '../../src/ir/builder.ts';
 import type { NodeId } from '../../src/ir/graph.ts';
 import { buildDiscriminatorStep, buildGenerator, buildGeneratorStep } from '../../src/layers/programs.ts';
 import { FusedCpuProgram } from '../../targets/cpu/fused-program.ts';
-import { cpuRuntime } from '../../targets/cpu/runtime.ts';
+import { generatedModule } from '../../targets/cpu/assemble.ts';
+import { CpuRuntime, cpuRuntime } from '../../targets/cpu/runtime.ts';
 import { runFused } from '../../targets/ref/fused.ts';
 import { buildGraph, cpu1, cpu2, cpu2OpByOp, expectClose, expectExact, expectIdentical, fashion32, randomFeeds, stepFeeds } from './helpers.ts';
 
@@ -161,6 +162,35 @@ describe('cpu fused kernels', () => {
     await expect(cpu2.compile(graph, 'noise').run({ key: { shape: [], data: Float32Array.of(0.5) } })).rejects.toThrow(
       'invalid randn key 0.5: expected an integer in [0, 2^24)',
     );
+  });
+
+  it('failed caller share waits for workers', async () => {
+    // $fail traps on the calling thread (tid 0) after a short spin, long enough for the worker to
+    // start its own, longer spin, so the worker is still busy when the call raises. $mark writes
+    // tid + 1 at byte 4 * tid, the worker again after a spin, so a caller that returns early reads 0.
+    const text = `(module
+  (import "env" "memory" (memory 1 32768 shared))
+  (func $spin (param $tid i32) (param $count i32)
+    (local $k i32)
+    (loop $again
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $k) (local.get $count))))
+    (i32.store (i32.add (i32.const 64) (i32.shl (local.get $tid) (i32.const 2))) (local.get $k)))
+  (func $fail (export "fail") (param $tid i32) (param $threads i32)
+    (if (i32.eqz (local.get $tid)) (then (call $spin (local.get $tid) (i32.const 10000000)) (unreachable)))
+    (call $spin (local.get $tid) (i32.const 100000000)))
+  (func $mark (export "mark") (param $tid i32) (param $threads i32)
+    (if (i32.ne (local.get $tid) (i32.const 0)) (then (call $spin (local.get $tid) (i32.const 100000000))))
+    (i32.store (i32.shl (local.get $tid) (i32.const 2)) (i32.add (local.get $tid) (i32.const 1)))))`;
+    const runtime = new CpuRuntime(2);
+    try {
+      const loaded = await runtime.loadModule(await generatedModule(text), ['fail', 'mark']);
+      expect(() => runtime.callLoaded(loaded, 0, [], true)).toThrow(WebAssembly.RuntimeError);
+      runtime.callLoaded(loaded, 1, [], true);
+      expect(Array.from(new Int32Array(runtime.memory.buffer, 0, 2))).toEqual([1, 2]);
+    } finally {
+      await runtime.close();
+    }
   });
 
   it('reference fallback equals the fused model', async () => {
