@@ -48,9 +48,12 @@ export function stepFeeds(graph: Graph): TensorMap {
 }
 
 /**
- * Asserts every output within 5e-3 of its own largest magnitude plus 1e-5 of the largest magnitude
- * over all outputs. The second term covers gradients that nearly cancel, such as the bias just before
- * an instance norm, where float32 and float64 sums legitimately differ in every digit.
+ * Asserts every output within 1e-3 of its own largest magnitude. The gradient of the constant's
+ * bias is the exception. The constant's planes start uniform (ones, noise strength 0), so the
+ * instance norm after that bias removes any per-channel shift, its exact gradient is zero, and both
+ * sides return rounding noise of large cancelling terms. It gets 1e-5 of the largest magnitude over
+ * all outputs instead. That term shared by all outputs would exceed the whole mapping gradient of a
+ * fashion-32 generator step.
  */
 export function expectClose(actual: TensorMap, expected: TensorMap): void {
   const names = Object.keys(expected);
@@ -61,7 +64,7 @@ export function expectClose(actual: TensorMap, expected: TensorMap): void {
     const want = expected[name]!.data;
     const got = actual[name]!.data;
     const own = Math.max(...want.map(Math.abs));
-    const bound = 5e-3 * own + 1e-5 * overall;
+    const bound = name.endsWith('.const.bias') ? 1e-5 * overall : 1e-3 * own;
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
     if (!(worst <= bound)) failures.push(`${name}: error ${worst}, bound ${bound}`);

@@ -4,10 +4,12 @@
 // because compiling the 283 shaders of the 32x32 generator step on Mesa's llvmpipe took 35 s. gpu.js
 // cpu mode runs the full 32x32 fading stage.
 //
-// Tolerance: every output within 5e-3 of its own largest magnitude plus 1e-5 of the largest
-// magnitude over all outputs. Kernels sum in float32 (the reference in float64), and the second
-// term covers gradients that nearly cancel, such as the bias just before an instance norm, where
-// the two legitimately differ in every digit.
+// Tolerance: every output within 1e-3 of its own largest magnitude, because kernels sum in float32
+// (the reference in float64). The one exception is the gradient of the constant's bias. The
+// constant's planes start uniform (ones, noise strength 0), so the instance norm after that bias
+// removes any per-channel shift, and the exact gradient is zero. Both sides return rounding noise
+// of large cancelling terms there, so it gets 1e-5 of the largest magnitude over all outputs
+// instead. A bound shared by all outputs would be larger than the whole mapping gradient.
 
 import { describe, expect, it } from 'vitest';
 import { checkFile } from '../../src/check/index.ts';
@@ -48,7 +50,7 @@ function expectClose(actual: TensorMap, expected: TensorMap): void {
     const want = expected[name]!.data;
     const got = actual[name]!.data;
     const own = Math.max(...want.map(Math.abs));
-    const bound = 5e-3 * own + 1e-5 * overall;
+    const bound = name.endsWith('.const.bias') ? 1e-5 * overall : 1e-3 * own;
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
     if (!(worst <= bound)) failures.push(`${name}: error ${worst}, bound ${bound}`);

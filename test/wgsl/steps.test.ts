@@ -1,10 +1,13 @@
 // The fashion-32 training steps on the wgsl target against the reference executor: generator
 // forward and backward, discriminator forward and backward with R1 (a double backward).
-// Tolerance: every output within 5e-3 of its own largest magnitude plus 1e-5 of the largest
-// magnitude over all outputs, as for the cpu target. The first term covers float32 sums and WGSL's
-// exp, log and division accuracy through a deep network. The second covers gradients that nearly
-// cancel, such as the bias just before an instance norm, where float32 and float64 sums
-// legitimately differ in every digit.
+// Tolerance: every output within 1e-3 of its own largest magnitude, for float32 sums and WGSL's exp,
+// log and division accuracy through a deep network (llvmpipe stays below 1e-4). The one exception
+// is the gradient of the constant's bias. The constant's planes start uniform (ones, noise strength
+// 0), so the instance norm after that bias removes any per-channel shift, and the exact gradient is
+// zero. Both sides return rounding noise of large cancelling terms there, so it gets 1e-5 of the
+// largest magnitude over all outputs instead. A bound shared by all outputs would be larger than
+// the whole gradient of the mapping network, whose magnitudes are 1e-4 beside 9e2 for the noise
+// strength at 4x4.
 
 import { describe, expect, it } from 'vitest';
 import { checkFile } from '../../src/check/index.ts';
@@ -45,7 +48,7 @@ function expectClose(actual: TensorMap, expected: TensorMap): void {
     const want = expected[name]!.data;
     const got = actual[name]!.data;
     const own = Math.max(...want.map(Math.abs));
-    const bound = 5e-3 * own + 1e-5 * overall;
+    const bound = name.endsWith('.const.bias') ? 1e-5 * overall : 1e-3 * own;
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
     if (!(worst <= bound)) failures.push(`${name}: error ${worst}, bound ${bound}`);
