@@ -40,6 +40,15 @@ describe('sganc serve', () => {
     expect(result.stderr).toContain('Usage: sganc serve');
   });
 
+  it('rejects an empty port or host with exit 2', () => {
+    const port = sganc('serve', '--port', '');
+    expect(port.status).toBe(2);
+    expect(port.stderr).toContain("--port must be an integer in [0, 65535], got ''");
+    const host = sganc('serve', '--host', '');
+    expect(host.status).toBe(2);
+    expect(host.stderr).toContain('--host must not be empty');
+  });
+
   it('rejects a missing run directory with exit 1', () => {
     const result = sganc('serve', join(work, 'nothing-here'));
     expect(result.status).toBe(1);
