@@ -10,7 +10,7 @@ import { absFeeds } from '../cpu/helpers.ts';
 /** float32 unit roundoff, 2^-24. */
 export const UNIT_ROUNDOFF = 2 ** -24;
 
-/** float32 ulp of 1, 2^-23; an ulp bound is relative to |ref|. */
+/** float32 ulp of 1, 2^-23. An ulp bound scales it by |ref|. */
 export const ULP = 2 ** -23;
 
 /**
