@@ -19,7 +19,8 @@ import { DEFAULT_TOLERANCE, type Engine, jsonRows, measureRow, type Row, type Ti
 
 const HELP = `Usage: npm run bench -- [options]
 
-  --quick            fewer cases and shorter timing (about 2 to 3 minutes on 2 cores)
+  --quick            fewer cases and shorter timing (about 2 to 3 minutes on 2 cores); does not
+                     update docs/benchmarks.md
   --json             print the rows as JSON (case, engine, ms, gflops, ...) instead of the table
   --cases IDS        comma-separated case ids to run (ids are in the JSON output; 'tiny' is a
                      4x4 matmul for tests); filtering skips the docs update
@@ -171,7 +172,8 @@ if (values.json) {
   process.stdout.write(`${formatSection(info, table)}\n`);
 }
 const filtered = values.cases !== undefined || values.engines !== undefined;
-if (!values['no-docs'] && !filtered) {
+// A quick run's shorter table would replace the full one, so only full runs write the page.
+if (!values['no-docs'] && !filtered && !values.quick) {
   writeSection('docs/benchmarks.md', formatSection(info, table));
   log('wrote the generated section of docs/benchmarks.md');
 }

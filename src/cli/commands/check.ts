@@ -5,6 +5,7 @@ import { countParams, summarizeModel } from '../../check/summary.ts';
 import type { ModelSpec } from '../../model/spec.ts';
 import { printDiagnostics } from '../load.ts';
 import { reportUsageError } from '../usage.ts';
+import { attachNegativeValues } from '../../runtime/train/options.ts';
 
 export const checkHelp = `Usage: sganc check FILE [--json]
 
@@ -22,7 +23,7 @@ export function checkCommand(argv: string[]): number {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: attachNegativeValues(argv),
       allowPositionals: true,
       options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
     });

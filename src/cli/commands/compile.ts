@@ -12,6 +12,7 @@ import { TargetError } from '../../runtime/train/targets.ts';
 import { readModelText } from './train.ts';
 import { loadModelOrExit } from '../load.ts';
 import { reportUsageError } from '../usage.ts';
+import { attachNegativeValues } from '../../runtime/train/options.ts';
 
 export const compileHelp = `Usage: sganc compile FILE [--target NAME] [--out DIR]
 
@@ -39,7 +40,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: attachNegativeValues(argv),
       allowPositionals: true,
       options: {
         target: { type: 'string', default: 'auto' },

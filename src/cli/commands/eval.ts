@@ -14,6 +14,7 @@ import { getTarget, resolveTargetName, selectTargetName, TargetError } from '../
 import { TensorTooLargeError, WebGpuUnavailableError } from '../../../targets/wgsl/index.ts';
 import { WebglLayoutError } from '../../../targets/webgl/layout.ts';
 import { loadModelOrExit } from '../load.ts';
+import { attachNegativeValues, describeParseError } from '../../runtime/train/options.ts';
 
 export const evalHelp = `Usage: sganc eval FILE --network NET --stage RES --params P --inputs I --out O [options]
 
@@ -67,7 +68,7 @@ export interface EvalOptions {
 
 export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: attachNegativeValues(argv),
     allowPositionals: true,
     options: {
       network: { type: 'string' },
@@ -267,7 +268,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     options = parseEvalArgs(argv);
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      process.stderr.write(`sganc eval: ${(error as Error).message}\n\n${evalHelp}\n`);
+      process.stderr.write(`sganc eval: ${describeParseError(error)}\n\n${evalHelp}\n`);
       return 2;
     }
     throw error;

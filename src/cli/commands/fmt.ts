@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { formatDiagnostics } from '../../frontend/diagnostics.ts';
 import { formatSource } from '../../frontend/format.ts';
 import { reportUsageError } from '../usage.ts';
+import { attachNegativeValues } from '../../runtime/train/options.ts';
 
 export const fmtHelp = `Usage: sganc fmt FILE [--write]
 
@@ -20,7 +21,7 @@ export function fmtCommand(argv: string[]): number {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: attachNegativeValues(argv),
       allowPositionals: true,
       options: { write: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
     });

@@ -5,6 +5,7 @@ import { describeLayer, layerName, layerOutputShape, type FeatureShape } from '.
 import type { Layer, ModelSpec, NetworkName } from '../../model/spec.ts';
 import { loadModelOrExit } from '../load.ts';
 import { reportUsageError } from '../usage.ts';
+import { attachNegativeValues } from '../../runtime/train/options.ts';
 
 export const graphHelp = `Usage: sganc graph FILE --network NET --stage RES [--format text|dot]
 
@@ -45,7 +46,7 @@ export function graphCommand(argv: string[]): number {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: attachNegativeValues(argv),
       allowPositionals: true,
       options: {
         network: { type: 'string' },

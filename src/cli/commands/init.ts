@@ -5,6 +5,7 @@ import { initParams } from '../../params/init.ts';
 import { SafetensorsError, writeSafetensors } from '../../runtime/safetensors.ts';
 import { loadModelOrExit } from '../load.ts';
 import { reportUsageError } from '../usage.ts';
+import { attachNegativeValues } from '../../runtime/train/options.ts';
 
 export const initHelp = `Usage: sganc init FILE --out PARAMS [--seed N]
 
@@ -22,7 +23,7 @@ export async function initCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: attachNegativeValues(argv),
       allowPositionals: true,
       options: {
         out: { type: 'string' },

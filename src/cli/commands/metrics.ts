@@ -8,7 +8,8 @@ export const metricsHelp = `Usage: sganc metrics RUN|CHECKPOINT [--metric fd] [-
 Prints the Frechet distance (FD) between --samples real images and as many generated ones (seeds 0,
 1, ...) in the feature space of a small Fashion-MNIST classifier that ships with sganc, then the FD
 between two disjoint sets of real images for comparison. Lower is better. This is not Inception
-FID: its values compare only with other values of this command. Only 1 x 32 x 32 checkpoints work.
+FID: its values compare only with other values of this command at the same resolution. Only
+1-channel checkpoints of at most 32 x 32 work; smaller ones are upscaled, with reals of their size.
 
 Options:
   --metric fd         the metric to compute; fd is the only one (default fd)

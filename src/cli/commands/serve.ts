@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ensureWebApp } from '../../../web/server/build.ts';
 import { startServer } from '../../../web/server/http.ts';
 import { reportUsageError } from '../usage.ts';
+import { attachNegativeValues } from '../../runtime/train/options.ts';
 
 export const serveHelp = `Usage: sganc serve [RUN] [--port N] [--host ADDRESS]
 
@@ -28,7 +29,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: attachNegativeValues(argv),
       allowPositionals: true,
       options: {
         port: { type: 'string' },

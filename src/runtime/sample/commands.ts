@@ -9,7 +9,7 @@ import { writeImageGrid } from '../images.ts';
 import { Rng } from '../rng.ts';
 import { tensor, type Tensor, type TensorMap } from '../tensor.ts';
 import { reportErrors, parseSeeds } from '../train/entry.ts';
-import { attachNegativeValues, UsageError } from '../train/options.ts';
+import { attachNegativeValues, describeParseError, UsageError } from '../train/options.ts';
 import { latentsForSeeds, truncationVector } from '../train/sample.ts';
 import { CLASSIFIER_RES, FEATURE_DIM } from './classifier.ts';
 import { FeatureExtractor, featureDistance, realOrder } from './fd.ts';
@@ -76,7 +76,7 @@ function parse(argv: readonly string[], extra: OptionSpec): Parsed | 'help' {
   try {
     parsed = parseArgs({ args: attachNegativeValues(argv), strict: true, allowPositionals: true, options: { ...COMMON_OPTIONS, ...extra } });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(describeParseError(error));
   }
   if (parsed.values['help'] === true) return 'help';
   if (parsed.positionals.length !== 1) {
@@ -424,9 +424,9 @@ export function runMetrics(argv: readonly string[], hooks: CompileHooks, help: s
     const session = await open(parsed, hooks);
     const common = commonOptions(parsed, session);
     if (stringOption(parsed, 'trunc') === undefined) common.psi = 1;
-    if (session.spec.imageChannels !== 1 || session.resolution !== CLASSIFIER_RES) {
+    if (session.spec.imageChannels !== 1 || session.resolution > CLASSIFIER_RES) {
       throw new UsageError(
-        `the metric's classifier reads 1 x ${CLASSIFIER_RES} x ${CLASSIFIER_RES} images, but this checkpoint generates ` +
+        `the metric's classifier reads 1-channel images of at most ${CLASSIFIER_RES} x ${CLASSIFIER_RES}, but this checkpoint generates ` +
           `${session.spec.imageChannels} x ${session.resolution} x ${session.resolution}`,
       );
     }
@@ -435,7 +435,10 @@ export function runMetrics(argv: readonly string[], hooks: CompileHooks, help: s
     if (data.count < count) throw new UsageError(`--samples ${count} is more than the ${data.count} images of ${data.description}`);
 
     const order = realOrder(data);
-    const realStats = await extractor.stats(count, (indices) => data.batch(indices.map((i) => order[i]!), CLASSIFIER_RES));
+    // Smaller images, such as a checkpoint taken during progressive growing, meet box-filtered reals
+    // of the same size; the extractor upscales both to the classifier's size.
+    const res = session.resolution;
+    const realStats = await extractor.stats(count, (indices) => data.batch(indices.map((i) => order[i]!), res));
     const fakeStats = await extractor.stats(count, (indices) =>
       generateChunked(session, {
         z1: latentsForSeeds(indices, session.spec.zDim),
@@ -446,7 +449,7 @@ export function runMetrics(argv: readonly string[], hooks: CompileHooks, help: s
     const distance = featureDistance(realStats, fakeStats);
     print(`FD ${distance.toFixed(3)}: ${count} reals of ${data.description} vs ${count} fakes (seeds 0-${count - 1}, ${describeTruncation(common)})`);
     if (data.count >= 2 * count) {
-      const others = await extractor.stats(count, (indices) => data.batch(indices.map((i) => order[count + i]!), CLASSIFIER_RES));
+      const others = await extractor.stats(count, (indices) => data.batch(indices.map((i) => order[count + i]!), res));
       const floor = featureDistance(realStats, others);
       print(`FD ${floor.toFixed(3)}: the same reals vs ${count} other reals (what a generator that matches the data scores at this sample size)`);
     }

@@ -10,7 +10,7 @@ import { buildGenerator } from '../../layers/programs.ts';
 import { CheckpointError, findLatestCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import { writeImageGrid } from '../images.ts';
 import { train } from '../trainer.ts';
-import { attachNegativeValues, defaultKimg, parseTrainArgs, TRAIN_OPTIONS_HELP, UsageError } from './options.ts';
+import { attachNegativeValues, defaultKimg, describeParseError, parseTrainArgs, TRAIN_OPTIONS_HELP, UsageError } from './options.ts';
 import { latentsForSeeds, sampleImages, truncationVector } from './sample.ts';
 import { generatorParamNames, styleLayersAtStage } from './semantics.ts';
 import type { Tensor } from '../tensor.ts';
@@ -172,7 +172,7 @@ function parseSamplerArgs(argv: readonly string[]) {
       },
     }).values;
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(describeParseError(error));
   }
 }
 

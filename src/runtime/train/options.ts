@@ -117,7 +117,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
       },
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(describeParseError(error));
   }
   const values = parsed.values;
   const given = new Set<keyof TrainOptions>();
@@ -158,6 +158,23 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
   };
   const positionalIndices = parsed.tokens.filter((token) => token.kind === 'positional').map((token) => token.index);
   return { options, given, positionals: parsed.positionals, positionalIndices, help: values.help ?? false };
+}
+
+/**
+ * Returns a short message for an error of Node's parseArgs: its unknown-option and missing-value
+ * texts explain shell quoting at length, which hides the option the user mistyped.
+ */
+export function describeParseError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown !== null) return `unknown option '${unknown[1]}'; see --help for the options`;
+  const ambiguous = /^Option '([^' ]+)[^']*' argument is ambiguous/.exec(message);
+  if (ambiguous !== null) return `option '${ambiguous[1]}' needs a value; write ${ambiguous[1]}=VALUE for a value that starts with '-'`;
+  const missing = /^Option '([^' ]+)[^']*' argument missing/.exec(message);
+  if (missing !== null) return `option '${missing[1]}' needs a value`;
+  const positional = /^Unexpected argument '([^']+)'/.exec(message);
+  if (positional !== null) return `unexpected argument '${positional[1]}'`;
+  return message;
 }
 
 /**
