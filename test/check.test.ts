@@ -184,11 +184,11 @@ describe('layer order', () => {
   it('discriminator block ends with the next channels', () => {
     const stage = spec.discriminator.stages[0]!;
     expect(stage.res).toBe(32);
-    expect(stage.channels).toBe(16);
+    expect(stage.channels).toBe(32);
     expect(kinds(stage.fromrgb)).toEqual(['conv', 'lrelu']);
     expect(kinds(stage.layers)).toEqual(['conv', 'lrelu', 'blur', 'conv', 'downsample', 'bias', 'lrelu']);
-    expect(stage.layers[0]).toMatchObject({ in: 16, out: 16, bias: 'discriminator.b32.conv0.bias' });
-    expect(stage.layers[3]).toMatchObject({ in: 16, out: 32 });
+    expect(stage.layers[0]).toMatchObject({ in: 32, out: 32, bias: 'discriminator.b32.conv0.bias' });
+    expect(stage.layers[3]).toMatchObject({ in: 32, out: 32 });
     expect(stage.layers[3]).not.toHaveProperty('bias');
     expect(stage.layers[5]).toEqual({ kind: 'bias', name: 'discriminator.b32.conv1.bias', channels: 32, param: 'discriminator.b32.conv1.bias' });
   });
@@ -205,8 +205,8 @@ describe('layer order', () => {
 
   it('fashion-32 counts match the formulas', () => {
     expect(count(spec, 'mapping')).toBe(mappingCount(64, 64, 4));
-    expect(count(spec, 'synthesis')).toBe(synthesisCount([32, 32, 32, 16], 64, 1));
-    expect(count(spec, 'discriminator')).toBe(discriminatorCount([32, 32, 32, 16], 1, 64, 1));
+    expect(count(spec, 'synthesis')).toBe(synthesisCount([32, 32, 32, 32], 64, 1));
+    expect(count(spec, 'discriminator')).toBe(discriminatorCount([32, 32, 32, 32], 1, 64, 1));
     expect(spec.styleLayers).toHaveLength(8);
   });
 

@@ -26,7 +26,7 @@ describe('sganc CLI', () => {
     const result = sganc('check', 'examples/fashion-32.sgan');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('model fashion32: z 64, w 64, image 1 x 32 x 32');
-    expect(result.stdout).toMatch(/generator\s+99,828/);
+    expect(result.stdout).toMatch(/generator\s+115,588/);
     expect(result.stdout).toContain('8 style layers');
   });
 
