@@ -21,7 +21,7 @@ const FLAGS = [
   '--use-angle=swiftshader',
 ];
 
-/** Whether the Chromium binary is installed, so a test can say why it is skipped. */
+/** Returns whether the Chromium binary is installed, so a test can report why it is skipped. */
 export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM_PATH);
 }

@@ -13,57 +13,22 @@
 
 import { describe, expect, it } from 'vitest';
 import { checkFile } from '../../src/check/index.ts';
-import { type Graph, numel } from '../../src/ir/graph.ts';
 import { buildDiscriminatorStep, buildGeneratorStep } from '../../src/layers/programs.ts';
 import { initParams } from '../../src/params/init.ts';
-import type { TensorMap } from '../../src/runtime/tensor.ts';
 import { runGraph } from '../../targets/ref/index.ts';
-import { uniformSource } from '../ref/helpers.ts';
+import { expectClose, stepFeeds } from '../cpu/helpers.ts';
 import { MODES, webglTarget } from './helpers.ts';
 
 const spec = checkFile('examples/fashion-32.sgan').spec!;
 const params = initParams(spec, 3);
 const BATCH = 2;
 
-/** Feeds the parameters and every other input: RNG keys 7, mixing and truncation off, the rest uniform in [-1, 1). */
-function stepFeeds(graph: Graph): TensorMap {
-  const next = uniformSource(99);
-  const feeds: TensorMap = { ...params };
-  for (const [name, id] of graph.inputs()) {
-    const shape = [...graph.shape(id)];
-    const data = new Float32Array(numel(shape));
-    if (name.endsWith('key')) data.fill(7);
-    else if (name === 'mix') data.fill(0);
-    else if (name === 'trunc') data.fill(1);
-    else for (let i = 0; i < data.length; i++) data[i] = next(-1, 1);
-    feeds[name] = { shape, data };
-  }
-  return feeds;
-}
-
-function expectClose(actual: TensorMap, expected: TensorMap): void {
-  const names = Object.keys(expected);
-  expect(Object.keys(actual).sort()).toEqual([...names].sort());
-  const overall = Math.max(...names.map((name) => Math.max(...expected[name]!.data.map(Math.abs))));
-  const failures: string[] = [];
-  for (const name of names) {
-    const want = expected[name]!.data;
-    const got = actual[name]!.data;
-    const own = Math.max(...want.map(Math.abs));
-    const bound = name.endsWith('.const.bias') ? 1e-5 * overall : 1e-3 * own;
-    let worst = 0;
-    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
-    if (!(worst <= bound)) failures.push(`${name}: error ${worst}, bound ${bound}`);
-  }
-  expect(failures).toEqual([]);
-}
-
 for (const { mode, skip } of MODES) {
   const stage = mode === 'cpu' ? 32 : 8;
   describe.skipIf(skip)(`webgl ${mode} fashion-32 steps at ${stage}x${stage}`, () => {
     it('generator step equals ref within tolerance', async () => {
       const graph = buildGeneratorStep(spec, { stage, batch: BATCH, fading: true });
-      const feeds = stepFeeds(graph);
+      const feeds = stepFeeds(graph, params);
       const program = webglTarget(mode).compile(graph, 'g');
       const first = await program.run(feeds);
       expectClose(first, runGraph(graph, feeds));
@@ -74,7 +39,7 @@ for (const { mode, skip } of MODES) {
 
     it('discriminator step with R1 equals ref within tolerance', async () => {
       const graph = buildDiscriminatorStep(spec, { stage, batch: BATCH, fading: true, r1Gamma: spec.train.r1Gamma });
-      const feeds = stepFeeds(graph);
+      const feeds = stepFeeds(graph, params);
       expectClose(await webglTarget(mode).compile(graph, 'd').run(feeds), runGraph(graph, feeds));
     });
   });

@@ -50,7 +50,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const port = Number(values.port ?? DEFAULT_PORT);
   const portValid = values.port?.trim() !== '' && Number.isInteger(port) && port >= 0 && port <= 65535;
   if (!portValid) return usageError(`--port must be an integer in [0, 65535], got '${values.port}'`);
-  // Node listens on every interface for an empty host, which nobody asks for by typing nothing.
+  // Node listens on every interface for an empty host, which an empty value never means.
   if (values.host.trim() === '') return usageError('--host must not be empty; omit it to listen on 127.0.0.1');
 
   const runDir = positionals[0];
