@@ -1,6 +1,7 @@
 // Index maps of the movement expressions that read one operand element per output element
 // (permute, broadcast, slice, flip). Every code generator prints the same affine map, so it is
 // computed here once: operand index = base + the sum over output axes a of coord[a] * multiplier[a].
+// composeMovements extends the map through a chain of these movements and zero padding.
 
 import { assertNever, type Shape } from '../ir/graph.ts';
 import type { KernelExpr } from './kernel.ts';
@@ -54,4 +55,100 @@ export function movementMultipliers(expr: AffineMovement, inShape: Shape): { mul
     }
   }
   return { multiplier, base };
+}
+
+/** One coordinate as a function of the outer shape's coordinates: offset + scale * coord[axis], or offset alone when axis is -1. */
+export interface AxisTerm {
+  axis: number;
+  scale: number;
+  offset: number;
+}
+
+/** A chain of movements composed into one map from the outer expression's coordinates to its innermost operand. */
+export interface ComposedMovement {
+  /** The first expression below the chain that is not a composable movement. */
+  leaf: number;
+  /** The leaf's flat index: base + the sum over outer axes a of coord[a] * multiplier[a]. */
+  multiplier: number[];
+  base: number;
+  /** The element is padding (zero) unless 0 <= term < size for every check. */
+  checks: (AxisTerm & { size: number })[];
+  /** The number of movements composed. */
+  length: number;
+}
+
+/** Returns whether `expr` maps each of its coordinates to one operand coordinate: every movement but reshape and interior padding. */
+function composable(expr: KernelExpr): expr is AffineMovement | Extract<KernelExpr, { kind: 'pad' }> {
+  switch (expr.kind) {
+    case 'permute':
+    case 'broadcast':
+    case 'slice':
+    case 'flip':
+      return true;
+    case 'pad':
+      return expr.interior.every((p) => p === 0);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Composes the chain of movements that starts at expression `id` (permute, broadcast, slice, flip
+ * and pad without interior padding) into one affine map with range checks. Generated code then
+ * splits the flat index into coordinates once instead of once per movement. Each of these
+ * movements maps every coordinate to one operand coordinate by a shift, a sign or a scale, so
+ * their composition keeps that form. Returns undefined when `id` is not such a movement.
+ */
+export function composeMovements(exprs: readonly KernelExpr[], id: number): ComposedMovement | undefined {
+  const top = exprs[id]!;
+  if (!composable(top)) return undefined;
+  let terms: AxisTerm[] = top.shape.map((_, a) => ({ axis: a, scale: 1, offset: 0 }));
+  const checks: ComposedMovement['checks'] = [];
+  let current = id;
+  let length = 0;
+
+  for (let expr = exprs[current]!; composable(expr); expr = exprs[current]!) {
+    const inShape = exprs[expr.x]!.shape;
+    switch (expr.kind) {
+      case 'permute': {
+        const next = new Array<AxisTerm>(inShape.length);
+        expr.perm.forEach((from, a) => (next[from] = terms[a]!));
+        terms = next;
+        break;
+      }
+      case 'broadcast':
+        terms = terms.map((t, a) => (inShape[a] === 1 ? { axis: -1, scale: 0, offset: 0 } : t));
+        break;
+      case 'slice':
+        terms = terms.map((t, a) => ({ axis: t.axis, scale: t.scale * expr.step[a]!, offset: expr.start[a]! + t.offset * expr.step[a]! }));
+        break;
+      case 'flip':
+        terms = terms.map((t, a) => (expr.axes.includes(a) ? { axis: t.axis, scale: -t.scale, offset: inShape[a]! - 1 - t.offset } : t));
+        break;
+      case 'pad':
+        terms = terms.map((t, a) => {
+          if (expr.low[a] === 0 && expr.high[a] === 0) return t;
+          const shifted = { axis: t.axis, scale: t.scale, offset: t.offset - expr.low[a]! };
+          checks.push({ ...shifted, size: inShape[a]! });
+          return shifted;
+        });
+        break;
+      default:
+        assertNever(expr);
+    }
+    current = expr.x;
+    length++;
+  }
+
+  const leafStrides = rowMajorStrides(exprs[current]!.shape);
+  const multiplier = new Array<number>(top.shape.length).fill(0);
+  let base = 0;
+  terms.forEach((t, a) => {
+    base += t.offset * leafStrides[a]!;
+    if (t.axis >= 0) multiplier[t.axis]! += t.scale * leafStrides[a]!;
+  });
+
+  // A check on a constant coordinate is decided here: it always passes or the whole map is padding.
+  const kept = checks.filter((c) => c.axis >= 0 || c.offset < 0 || c.offset >= c.size);
+  return { leaf: current, multiplier, base, checks: kept, length };
 }

@@ -5,6 +5,8 @@
 //
 // Each output element is computed from its own flat index in one pass over memory. Movement
 // expressions (reshape, permute, broadcast, slice, flip, pad) are index arithmetic and never copy.
+// A chain of movements is composed into one map (composeMovements), so the flat index is split
+// into coordinates once per chain, and the coordinates are shared by every chain at that index.
 // The main loop handles 4 consecutive outputs per iteration with 128-bit SIMD. An operand whose 4
 // lanes are consecutive in its own buffer is one vector load. One that is equal in all 4 lanes
 // (a broadcast bias, a row statistic) is one scalar splat. Anything else is computed lane by lane
@@ -21,7 +23,7 @@
 import { assertNever, numel, operands, type Shape } from '../../src/ir/graph.ts';
 import type { KernelExpr } from '../../src/kernel/kernel.ts';
 import { contiguousStrides } from '../ref/movement.ts';
-import { movementMultipliers } from '../../src/kernel/movement.ts';
+import { type ComposedMovement, composeMovements } from '../../src/kernel/movement.ts';
 
 /** One generated function: the outputs `outputs` (expression ids, each of shape `shape`) at every index of `shape`. */
 export interface MapFunction {
@@ -93,6 +95,9 @@ class MapEmitter {
   private readonly prelude: string[] = [];
   private readonly scopes: Scope[] = [];
   private readonly reduceCache = new Map<number, { index: string; value: string }>();
+  private readonly composedCache = new Map<number, ComposedMovement | undefined>();
+  /** Lane locals made from an index that is a multiple of 4: their base index and lane. */
+  private readonly laneOf = new Map<string, { base: string; lane: number }>();
   private zeroIndex = '';
 
   constructor(private readonly fn: MapFunction) {}
@@ -182,42 +187,82 @@ class MapEmitter {
 
   // Index arithmetic
 
+  /** Returns a local with coordinate `a` of flat index `index` (a local) in the row-major `shape`, computed once per scope. */
+  private coordinate(index: string, shape: Shape, a: number): string {
+    const key = `c${shape.join('x')}:${a}@${index}`;
+    const found = this.lookup(key);
+    if (found !== undefined) return found;
+    const last = shape.length - 1;
+    const lane = this.laneOf.get(index);
+    if (lane !== undefined && shape[last]! % 4 === 0) {
+      // Lane l of a multiple of 4 differs from it only in the last coordinate, by l, when the last axis spans whole vectors.
+      const first = this.coordinate(lane.base, shape, a);
+      return a < last ? first : this.remember(key, this.assign('i32', 'c', `(i32.add ${get(first)} ${int(lane.lane)})`));
+    }
+    const strides = contiguousStrides(shape);
+    let code = strides[a] === 1 ? get(index) : `(i32.div_u ${get(index)} ${int(strides[a]!)})`;
+    // The flat index is below numel(shape), so the first axis needs no remainder.
+    if (a > 0) code = `(i32.rem_u ${code} ${int(shape[a]!)})`;
+    return this.remember(key, this.assign('i32', 'c', code));
+  }
+
   /** Returns base + sum over axes of coordinate(index, a) * multiplier[a], with coordinates of `shape` (row-major). */
   private offset(index: string, shape: Shape, multiplier: readonly number[], base: number): string {
-    const strides = contiguousStrides(shape);
     const terms: string[] = [];
     for (let a = 0; a < shape.length; a++) {
       if (shape[a] === 1 || multiplier[a] === 0) continue;
-      let coordinate = strides[a] === 1 ? get(index) : `(i32.div_u ${get(index)} ${int(strides[a]!)})`;
-      // The flat index is below numel(shape), so the first axis needs no remainder.
-      if (a > 0) coordinate = `(i32.rem_u ${coordinate} ${int(shape[a]!)})`;
+      const coordinate = get(this.coordinate(index, shape, a));
       terms.push(multiplier[a] === 1 ? coordinate : `(i32.mul ${coordinate} ${int(multiplier[a]!)})`);
     }
     return terms.reduce((sum, term) => `(i32.add ${sum} ${term})`, int(base));
   }
 
-  private plusLane(index: string, lane: number): string {
+  /** Returns a local with index + lane. `aligned` is true when index is a multiple of 4. */
+  private plusLane(index: string, lane: number, aligned: boolean): string {
     if (lane === 0) return index;
     const key = `lane${lane}@${index}`;
-    return this.lookup(key) ?? this.remember(key, this.assign('i32', 'lane', `(i32.add ${get(index)} ${int(lane)})`));
+    const found = this.lookup(key);
+    if (found !== undefined) return found;
+    const local = this.remember(key, this.assign('i32', 'lane', `(i32.add ${get(index)} ${int(lane)})`));
+    if (aligned) this.laneOf.set(local, { base: index, lane });
+    return local;
   }
 
-  /** Returns the operand index of movement `id` at `index`, and for pad a flag that is 0 in the padding (where the index is 0). */
-  private mapIndex(id: number, index: string): { index: string; inside?: string } {
+  /** Returns the composed movement chain that starts at `id`, computed once per expression. */
+  private composed(id: number): ComposedMovement | undefined {
+    if (!this.composedCache.has(id)) this.composedCache.set(id, composeMovements(this.fn.exprs, id));
+    return this.composedCache.get(id);
+  }
+
+  /**
+   * Returns the leaf's index of the movement chain at `id` for flat index `index`, and when the
+   * chain pads, a flag that is 0 in the padding (where the index is 0).
+   */
+  private chainIndex(id: number, chain: ComposedMovement, index: string): { index: string; inside?: string } {
     const key = `map${id}@${index}`;
-    const expr = this.fn.exprs[id]!;
-    if (expr.kind === 'pad') {
-      const found = this.lookup(key);
-      if (found !== undefined) return { index: found, inside: this.lookup(`inside${id}@${index}`)! };
-      return this.padIndex(id, index, key);
-    }
-    if (expr.kind !== 'permute' && expr.kind !== 'broadcast' && expr.kind !== 'slice' && expr.kind !== 'flip') {
-      throw new Error(`internal error: mapIndex on ${expr.kind}`);
-    }
     const found = this.lookup(key);
-    if (found !== undefined) return { index: found };
-    const { multiplier, base } = movementMultipliers(expr, this.fn.exprs[expr.x]!.shape);
-    return { index: this.remember(key, this.assign('i32', 'j', this.offset(index, expr.shape, multiplier, base))) };
+    if (found !== undefined) return { index: found, inside: this.lookup(`inside${id}@${index}`) };
+    const shape = this.fn.exprs[id]!.shape;
+    const mapped = this.offset(index, shape, chain.multiplier, chain.base);
+    if (chain.checks.length === 0) return { index: this.remember(key, this.assign('i32', 'j', mapped)) };
+    // One unsigned comparison tests 0 <= term < size.
+    const tests = chain.checks.map((check) => {
+      if (check.axis < 0) return int(0);
+      const coordinate = get(this.coordinate(index, shape, check.axis));
+      const scaled = check.scale === 1 ? coordinate : `(i32.mul ${coordinate} ${int(check.scale)})`;
+      return `(i32.lt_u (i32.add ${scaled} ${int(check.offset)}) ${int(check.size)})`;
+    });
+    const inside = this.remember(`inside${id}@${index}`, this.assign('i32', 'inside', tests.reduce((all, test) => `(i32.and ${all} ${test})`)));
+    // Padding reads element 0 (always valid) and the caller selects 0 instead.
+    return { index: this.remember(key, this.assign('i32', 'j', `(select ${mapped} ${int(0)} ${get(inside)})`)), inside };
+  }
+
+  /** Returns the operand index of a pad with interior padding at `index`, and a flag that is 0 in the padding (where the index is 0). */
+  private mapIndex(id: number, index: string): { index: string; inside: string } {
+    const key = `map${id}@${index}`;
+    const found = this.lookup(key);
+    if (found !== undefined) return { index: found, inside: this.lookup(`inside${id}@${index}`)! };
+    return this.padIndex(id, index, key);
   }
 
   private padIndex(id: number, index: string, key: string): { index: string; inside: string } {
@@ -280,11 +325,17 @@ class MapEmitter {
       case 'broadcast':
       case 'slice':
       case 'flip':
-        return this.value(expr.x, this.mapIndex(id, index).index);
       case 'pad': {
-        const mapped = this.mapIndex(id, index);
-        const v = this.value(expr.x, mapped.index);
-        return this.assign('f32', 'v', `(select ${get(v)} (f32.const 0) ${get(mapped.inside!)})`);
+        const chain = this.composed(id);
+        if (chain === undefined) {
+          // A pad with interior padding ends every chain and maps its own index.
+          const mapped = this.mapIndex(id, index);
+          const v = this.value((expr as Extract<KernelExpr, { kind: 'pad' }>).x, mapped.index);
+          return this.assign('f32', 'v', `(select ${get(v)} (f32.const 0) ${get(mapped.inside)})`);
+        }
+        const mapped = this.chainIndex(id, chain, index);
+        const v = this.value(chain.leaf, mapped.index);
+        return mapped.inside === undefined ? v : this.assign('f32', 'v', `(select ${get(v)} (f32.const 0) ${get(mapped.inside)})`);
       }
       case 'reduce':
         return this.reduce(id, index);
@@ -445,7 +496,7 @@ class MapEmitter {
         return this.assign('v128', 'w', splat(f32(expr.value)));
       case 'unary': {
         const code = unaryVector(expr.op, expr.slope, () => get(this.vector(expr.x, index, aligned)));
-        return code === undefined ? this.lanes(id, index) : this.assign('v128', 'w', code);
+        return code === undefined ? this.lanes(id, index, aligned) : this.assign('v128', 'w', code);
       }
       case 'binary': {
         const a = get(this.vector(expr.a, index, aligned));
@@ -463,19 +514,19 @@ class MapEmitter {
       case 'permute':
       case 'broadcast':
       case 'slice':
-      case 'flip': {
-        if (!aligned) return this.lanes(id, index);
-        const { multiplier, base } = movementMultipliers(expr, this.fn.exprs[expr.x]!.shape);
-        const access = laneAccess(expr.shape, multiplier, base);
-        if (access.kind === 'lanes') return this.lanes(id, index);
-        const mapped = this.mapIndex(id, index).index;
-        if (access.kind === 'uniform') return this.assign('v128', 'w', splat(get(this.value(expr.x, mapped))));
-        return this.vector(expr.x, mapped, access.aligned);
+      case 'flip':
+      case 'pad': {
+        const chain = this.composed(id);
+        if (!aligned || chain === undefined || chain.checks.length > 0) return this.lanes(id, index, aligned);
+        const access = laneAccess(expr.shape, chain.multiplier, chain.base);
+        if (access.kind === 'lanes') return this.lanes(id, index, aligned);
+        const mapped = this.chainIndex(id, chain, index).index;
+        if (access.kind === 'uniform') return this.assign('v128', 'w', splat(get(this.value(chain.leaf, mapped))));
+        return this.vector(chain.leaf, mapped, access.aligned);
       }
-      case 'pad':
       case 'reduce':
       case 'randn':
-        return this.lanes(id, index);
+        return this.lanes(id, index, aligned);
       case 'matmul':
       case 'conv2d':
       case 'conv2dBackInput':
@@ -489,9 +540,9 @@ class MapEmitter {
     }
   }
 
-  /** Computes the 4 lanes with scalar code and packs them into a vector. */
-  private lanes(id: number, index: string): string {
-    const values = [0, 1, 2, 3].map((lane) => this.value(id, this.plusLane(index, lane)));
+  /** Computes the 4 lanes with scalar code and packs them into a vector. `aligned` is true when index is a multiple of 4. */
+  private lanes(id: number, index: string, aligned: boolean): string {
+    const values = [0, 1, 2, 3].map((lane) => this.value(id, this.plusLane(index, lane, aligned)));
     let code = splat(get(values[0]!));
     for (let lane = 1; lane < 4; lane++) code = `(f32x4.replace_lane ${lane} ${code} ${get(values[lane]!)})`;
     return this.assign('v128', 'w', code);

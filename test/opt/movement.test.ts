@@ -1,0 +1,120 @@
+// composeMovements against the reference executor: a chain of movements over an input whose
+// elements are 1, 2, 3, ... is run by runGraph, and the composed map must name, for every output
+// element, the input element it holds, or padding where the output is 0.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Builder } from '../../src/ir/builder.ts';
+import { numel, type NodeId, type Shape } from '../../src/ir/graph.ts';
+import { composeMovements } from '../../src/kernel/movement.ts';
+import { runGraph } from '../../targets/ref/run.ts';
+
+type Movement = { op: 'permute' | 'slice' | 'flip' | 'pad' | 'broadcast'; choice: number; size: number };
+
+/** Applies one movement to `x`, with arguments chosen to be valid for its shape. */
+function applyMovement(b: Builder, x: NodeId, m: Movement): NodeId {
+  const shape = b.shape(x);
+  const rank = shape.length;
+  const axis = m.choice % rank;
+  switch (m.op) {
+    case 'permute':
+      return b.permute(x, shape.map((_, a) => (a + m.choice) % rank));
+    case 'slice': {
+      const start = shape.map((d, a) => (a === axis ? Math.min(m.size % 3, d - 1) : 0));
+      return b.slice(x, start, [...shape], shape.map((_, a) => (a === axis ? 1 + (m.choice % 2) : 1)));
+    }
+    case 'flip':
+      return b.flip(x, [axis]);
+    case 'pad':
+      return b.pad(x, shape.map((_, a) => (a === axis ? m.size % 3 : 0)), shape.map((_, a) => (a === axis ? m.choice % 2 : 0)), shape.map(() => 0));
+    case 'broadcast':
+      // Broadcasts keep the rank, so a size-1 axis of the input is needed: slice one out first.
+      return b.broadcastTo(b.slice(x, shape.map(() => 0), shape.map((d, a) => (a === axis ? 1 : d)), shape.map(() => 1)), shape.map((d, a) => (a === axis ? 1 + m.size : d)));
+  }
+}
+
+/** Returns the composed map's value at every output element: input element leaf index + 1, or 0 in padding. */
+function composedValues(b: Builder, out: NodeId, input: NodeId): Float32Array {
+  const chain = composeMovements(b.graph.nodes, out);
+  expect(chain).toBeDefined();
+  expect(chain!.leaf).toBe(input);
+  const shape: Shape = b.shape(out);
+  const values = new Float32Array(numel(shape));
+  const coord = new Array<number>(shape.length).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    let rest = i;
+    for (let a = shape.length - 1; a >= 0; a--) {
+      coord[a] = rest % shape[a]!;
+      rest = Math.floor(rest / shape[a]!);
+    }
+    const inside = chain!.checks.every((c) => {
+      const t = c.offset + (c.axis < 0 ? 0 : c.scale * coord[c.axis]!);
+      return t >= 0 && t < c.size;
+    });
+    const index = chain!.base + coord.reduce((sum, c, a) => sum + c * chain!.multiplier[a]!, 0);
+    values[i] = inside ? index + 1 : 0;
+  }
+  return values;
+}
+
+describe('composeMovements', () => {
+  it('random chains match the reference', () => {
+    const movement = fc.record({
+      op: fc.constantFrom<Movement['op']>('permute', 'slice', 'flip', 'pad', 'broadcast'),
+      choice: fc.nat(5),
+      size: fc.nat(5),
+    });
+    const chain = fc.record({
+      shape: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
+      movements: fc.array(movement, { minLength: 1, maxLength: 6 }),
+    });
+    fc.assert(
+      fc.property(chain, ({ shape, movements }) => {
+        const b = new Builder();
+        const x = b.input('x', shape);
+        const out = movements.reduce((node, m) => applyMovement(b, node, m), x);
+        if (out === x) return;
+        b.output('out', out);
+        const data = Float32Array.from({ length: numel(shape) }, (_, i) => i + 1);
+        const expected = runGraph(b.graph, { x: { shape: [...shape], data } }).out!.data;
+        expect(composedValues(b, out, x)).toEqual(expected);
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+  });
+
+  it('upsampled conv weight slice', () => {
+    // The optimizer rewrites upsample + conv as a stride-2 transposed conv. Its 4x4 taps add slices
+    // of the padded, flipped and transposed 3x3 kernel, and each slice is one composed map.
+    const b = new Builder();
+    const w = b.input('w', [2, 3, 3, 3]);
+    const padded = b.pad(b.flip(b.permute(w, [1, 0, 2, 3]), [2, 3]), [0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 0, 0]);
+    const slice = b.slice(padded, [0, 0, 1, 0], [3, 2, 5, 4], [1, 1, 1, 1]);
+    const chain = composeMovements(b.graph.nodes, slice)!;
+    expect(chain.leaf).toBe(w);
+    expect(chain.length).toBe(4);
+    // out[a, b, y, x] reads w[b, a, 2 - y, 3 - x]. The slice start 1 on the row axis cancels the
+    // pad's 1, and the column axis keeps the pad's shift of 1.
+    expect(chain.multiplier).toEqual([9, 27, -3, -1]);
+    expect(chain.base).toBe(2 * 3 + 3);
+    expect(chain.checks).toEqual([
+      { axis: 2, scale: 1, offset: 0, size: 3 },
+      { axis: 3, scale: 1, offset: -1, size: 3 },
+    ]);
+    b.output('out', slice);
+    const data = Float32Array.from({ length: 54 }, (_, i) => i + 1);
+    expect(composedValues(b, slice, w)).toEqual(runGraph(b.graph, { x: { shape: [2, 3, 3, 3], data }, w: { shape: [2, 3, 3, 3], data } }).out!.data);
+  });
+
+  it('stops at reshape and interior padding', () => {
+    const b = new Builder();
+    const x = b.input('x', [2, 6]);
+    const reshaped = b.reshape(x, [3, 4]);
+    const flipped = b.flip(reshaped, [1]);
+    expect(composeMovements(b.graph.nodes, flipped)!.leaf).toBe(reshaped);
+    const spread = b.pad(x, [0, 0], [0, 0], [0, 1]);
+    expect(composeMovements(b.graph.nodes, b.permute(spread, [1, 0]))!.leaf).toBe(spread);
+    expect(composeMovements(b.graph.nodes, spread)).toBeUndefined();
+    expect(composeMovements(b.graph.nodes, x)).toBeUndefined();
+  });
+});
