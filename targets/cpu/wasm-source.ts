@@ -203,12 +203,30 @@ function im2colKernel(): string {
         ${set('src', add(get('src'), get('srcStep')))}
         ${advance}`;
 
+  // Four pixels whose inputs all lie inside the row are one vector store: a vector load at stride 1,
+  // and the even lanes of two loads at stride 2. Any other four run the scalar pixel code.
+  const gathered = `(if (result v128) (i32.eq ${get('stride')} ${int(1)})
+            (then (v128.load ${get('src')}))
+            (else (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load ${get('src')}) (v128.load offset=16 ${get('src')}))))`;
+  const quad = `(if (i32.and ${get('rowInside')} (i32.and (i32.ge_s ${get('ix')} ${int(0)})
+          (i32.lt_s ${add(get('ix'), `(i32.sub (i32.shl ${get('stride')} ${int(2)}) ${int(1)})`)} ${get('W')})))
+        (then
+          (v128.store ${get('out')} ${gathered})
+          ${set('out', add(get('out'), int(16)))}
+          ${set('lane', add(get('lane'), int(4)))}
+          (if (i32.eq ${get('lane')} ${int(8)}) (then ${set('lane', int(0))} ${set('out', add(get('out'), get('panelJump')))}))
+          ${set('ix', add(get('ix'), `(i32.shl ${get('stride')} ${int(2)})`))}
+          ${set('src', add(get('src'), `(i32.shl ${get('srcStep')} ${int(2)})`))})
+        (else ${pixel} ${pixel} ${pixel} ${pixel}))`;
+
   const row = `${set('iy', add(`(i32.sub ${mul(get('oy'), get('stride'))} ${get('top')})`, get('ky')))}
       ${set('rowInside', `(i32.lt_u ${get('iy')} ${get('H')})`)}
       ${set('ix', `(i32.sub ${get('kx')} ${get('left')})`)}
       ${set('src', add(add(get('plane'), `(i32.shl ${mul(get('iy'), get('W'))} ${int(2)})`), `(i32.shl ${get('ix')} ${int(2)})`))}
       ${set('ox', int(0))}
-      ${whileBelow('ox', get('OW'), pixel)}`;
+      (if ${get('quads')}
+        (then ${whileBelow('ox', get('OW'), quad, int(4))})
+        (else ${whileBelow('ox', get('OW'), pixel)}))`;
 
   const tap = `${set('t', add(mul(add(mul(get('c'), get('KH')), get('ky')), get('KW')), get('kx')))}
     ${set('out', add(get('block'), `(i32.shl ${add(mul(`(i32.shr_u ${get('t')} ${int(3)})`, get('fPanel')), mul(`(i32.and ${get('t')} ${int(7)})`, get('fLane')))} ${int(2)})`))}
@@ -219,7 +237,10 @@ function im2colKernel(): string {
     ${whileBelow('p', get('pPad'), `(f32.store ${get('out')} (f32.const 0)) ${advance}`)}`;
 
   return `(func (export "im2col") ${params(names)}
-  ${locals(['start', 'end', 'u', 'n', 'g', 'c', 'ng', 'plane', 'block', 'ky', 'kx', 't', 'out', 'lane', 'laneStep', 'panelJump', 'srcStep', 'src', 'p', 'oy', 'ox', 'iy', 'ix', 'rowInside'])}
+  ${locals(['start', 'end', 'u', 'n', 'g', 'c', 'ng', 'plane', 'block', 'ky', 'kx', 't', 'out', 'lane', 'laneStep', 'panelJump', 'srcStep', 'src', 'p', 'oy', 'ox', 'iy', 'ix', 'rowInside', 'quads'])}
+  ;; Pixels in groups of four need consecutive pixels in the destination (gLane 1), rows that start
+  ;; at a multiple of 4 pixels (so four never cross a panel), and stride 1 or 2.
+  ${set('quads', `(i32.and (i32.and (i32.eq ${get('gLane')} ${int(1)}) (i32.eqz (i32.and ${get('OW')} ${int(3)}))) (i32.le_u ${get('stride')} ${int(2)}))`)}
   ${set('laneStep', `(i32.shl ${get('gLane')} ${int(2)})`)}
   ${set('panelJump', `(i32.shl (i32.sub ${get('gPanel')} (i32.shl ${get('gLane')} ${int(3)})) ${int(2)})`)}
   ${set('srcStep', `(i32.shl ${get('stride')} ${int(2)})`)}

@@ -313,6 +313,9 @@ export interface ConvCase {
 const CONV_CASES: (ConvCase & { size: CaseSize })[] = [
   { name: '3x3 padding 1', x: [2, 8, 9, 9], w: [12, 8, 3, 3], attrs: { stride: 1, padding: [1, 1, 1, 1], groups: 1 }, size: 'small' },
   { name: 'stride 2, asymmetric padding, 2 groups', x: [3, 6, 9, 8], w: [10, 3, 3, 2], attrs: { stride: 2, padding: [1, 0, 2, 1], groups: 2 }, size: 'small' },
+  // Output rows of 8 pixels: the cpu target's im2col copies four pixels at a time at stride 2,
+  // and the left padding of 2 puts the first four partly outside the image.
+  { name: 'stride 2, 4x4 taps, rows of 8', x: [2, 4, 16, 16], w: [6, 4, 4, 4], attrs: { stride: 2, padding: [1, 1, 2, 1], groups: 1 }, size: 'small' },
   { name: 'depthwise 3x3 (blur)', x: [2, 5, 7, 7], w: [5, 1, 3, 3], attrs: { stride: 1, padding: [1, 1, 1, 1], groups: 5 }, size: 'small' },
   { name: 'depthwise stride 2', x: [2, 4, 8, 8], w: [4, 1, 2, 2], attrs: { stride: 2, padding: [0, 0, 0, 0], groups: 4 }, size: 'small' },
   { name: '1x1 (toRGB)', x: [3, 16, 4, 4], w: [1, 16, 1, 1], attrs: { stride: 1, padding: [0, 0, 0, 0], groups: 1 }, size: 'small' },
