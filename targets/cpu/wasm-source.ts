@@ -203,16 +203,24 @@ function im2colKernel(): string {
         ${set('src', add(get('src'), get('srcStep')))}
         ${advance}`;
 
-  // Four pixels whose inputs all lie inside the row are one vector store: a vector load at stride 1,
-  // and the even lanes of two loads at stride 2. Any other four run the scalar pixel code.
+  // Four pixels whose inputs all lie inside the row are one vector load at stride 1, and the even
+  // lanes of two loads at stride 2. They are one vector store where consecutive pixels are
+  // consecutive in the destination (gLane 1), else four stores. Any other four run the scalar code.
   const gathered = `(if (result v128) (i32.eq ${get('stride')} ${int(1)})
             (then (v128.load ${get('src')}))
             (else (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (v128.load ${get('src')}) (v128.load offset=16 ${get('src')}))))`;
   const quad = `(if (i32.and ${get('rowInside')} (i32.and (i32.ge_s ${get('ix')} ${int(0)})
           (i32.lt_s ${add(get('ix'), `(i32.sub (i32.shl ${get('stride')} ${int(2)}) ${int(1)})`)} ${get('W')})))
         (then
-          (v128.store ${get('out')} ${gathered})
-          ${set('out', add(get('out'), int(16)))}
+          (if (i32.eq ${get('gLane')} ${int(1)})
+            (then (v128.store ${get('out')} ${gathered}))
+            (else
+              ${set('four', gathered)}
+              (f32.store ${get('out')} (f32x4.extract_lane 0 ${get('four')}))
+              (f32.store ${add(get('out'), get('laneStep'))} (f32x4.extract_lane 1 ${get('four')}))
+              (f32.store ${add(get('out'), `(i32.shl ${get('laneStep')} ${int(1)})`)} (f32x4.extract_lane 2 ${get('four')}))
+              (f32.store ${add(get('out'), mul(get('laneStep'), int(3)))} (f32x4.extract_lane 3 ${get('four')}))))
+          ${set('out', add(get('out'), `(i32.shl ${get('laneStep')} ${int(2)})`))}
           ${set('lane', add(get('lane'), int(4)))}
           (if (i32.eq ${get('lane')} ${int(8)}) (then ${set('lane', int(0))} ${set('out', add(get('out'), get('panelJump')))}))
           ${set('ix', add(get('ix'), `(i32.shl ${get('stride')} ${int(2)})`))}
@@ -237,10 +245,10 @@ function im2colKernel(): string {
     ${whileBelow('p', get('pPad'), `(f32.store ${get('out')} (f32.const 0)) ${advance}`)}`;
 
   return `(func (export "im2col") ${params(names)}
-  ${locals(['start', 'end', 'u', 'n', 'g', 'c', 'ng', 'plane', 'block', 'ky', 'kx', 't', 'out', 'lane', 'laneStep', 'panelJump', 'srcStep', 'src', 'p', 'oy', 'ox', 'iy', 'ix', 'rowInside', 'quads'])}
-  ;; Pixels in groups of four need consecutive pixels in the destination (gLane 1), rows that start
-  ;; at a multiple of 4 pixels (so four never cross a panel), and stride 1 or 2.
-  ${set('quads', `(i32.and (i32.and (i32.eq ${get('gLane')} ${int(1)}) (i32.eqz (i32.and ${get('OW')} ${int(3)}))) (i32.le_u ${get('stride')} ${int(2)}))`)}
+  ${locals(['start', 'end', 'u', 'n', 'g', 'c', 'ng', 'plane', 'block', 'ky', 'kx', 't', 'out', 'lane', 'laneStep', 'panelJump', 'srcStep', 'src', 'p', 'oy', 'ox', 'iy', 'ix', 'rowInside', 'quads'])} ${locals(['four'], 'v128')}
+  ;; Pixels in groups of four need rows that start at a multiple of 4 pixels (so four never cross
+  ;; a panel), and stride 1 or 2.
+  ${set('quads', `(i32.and (i32.eqz (i32.and ${get('OW')} ${int(3)})) (i32.le_u ${get('stride')} ${int(2)}))`)}
   ${set('laneStep', `(i32.shl ${get('gLane')} ${int(2)})`)}
   ${set('panelJump', `(i32.shl (i32.sub ${get('gPanel')} (i32.shl ${get('gLane')} ${int(3)})) ${int(2)})`)}
   ${set('srcStep', `(i32.shl ${get('stride')} ${int(2)})`)}
