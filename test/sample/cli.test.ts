@@ -86,9 +86,9 @@ describe('sganc generate', () => {
     expect(result.stderr).toContain("--seeds: range '5-2' ends before it starts");
   });
 
-  it('rejects a missing run', () => {
+  it('reports a missing run with exit 1', () => {
     const result = sganc(['generate', join(cwd, 'no-run'), '--out', join(cwd, 'x.png')]);
-    expect(result.status).toBe(2);
+    expect(result.status).toBe(1);
     expect(result.stderr).toContain('no such run directory or checkpoint file');
   });
 
@@ -101,6 +101,42 @@ describe('sganc generate', () => {
     const result = sganc(['generate', broken, '--out', join(cwd, 'x.png')]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(file);
+  });
+});
+
+describe('missing input files', () => {
+  // A missing or unreadable file is an input error (exit 1), not a usage error (exit 2). Every
+  // sampling command opens its run through the same code, so metrics stands for the others here.
+  it('exit 1 for a missing run', () => {
+    const missing = join(cwd, 'nothere');
+    const result = sganc(['metrics', missing, '--samples', '10']);
+    expect(result.stderr).toBe(`sganc metrics: error: ${missing}: no such run directory or checkpoint file\n`);
+    expect(result.status).toBe(1);
+  });
+
+  it('exit 1 for a run without checkpoints', () => {
+    const empty = join(cwd, 'empty-run');
+    spawnSync('mkdir', ['-p', empty]);
+    const result = sganc(['metrics', empty, '--samples', '10']);
+    expect(result.stderr).toContain('no checkpoint-*.safetensors in that directory');
+    expect(result.status).toBe(1);
+  });
+
+  it('exit 1 for a missing model file', () => {
+    const checkpoint = readdirSync(run).find((name) => name.startsWith('checkpoint-'))!;
+    const model = join(cwd, 'no-model.sgan');
+    const result = sganc(['generate', join(run, checkpoint), '--model', model, '--out', join(cwd, 'x.png')]);
+    expect(result.stderr).toContain(`model file ${model} not found`);
+    expect(result.status).toBe(1);
+  });
+
+  it('exit 1 for a model with errors', () => {
+    const checkpoint = readdirSync(run).find((name) => name.startsWith('checkpoint-'))!;
+    const model = join(cwd, 'broken-model.sgan');
+    writeFileSync(model, 'model broken {\n');
+    const result = sganc(['generate', join(run, checkpoint), '--model', model, '--out', join(cwd, 'x.png')]);
+    expect(result.stderr).toContain(`model ${model} has errors`);
+    expect(result.status).toBe(1);
   });
 });
 

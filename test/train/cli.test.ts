@@ -70,6 +70,14 @@ describe('sganc train', () => {
     expect(existsSync(join(cwd, 'run'))).toBe(false);
   });
 
+  it('reports a missing resume directory with exit 1', () => {
+    const cwd = tempDir('cli-resume');
+    const missing = join(cwd, 'nothere');
+    const result = sganc(['train', MODEL, '--resume', missing, '--kimg', '0.004'], cwd);
+    expect(result.stderr).toContain(`--resume ${missing}: options.json not found; is this a run directory?`);
+    expect(result.status).toBe(1);
+  });
+
   it('explains every option in --help', () => {
     const result = sganc(['train', '--help'], ROOT);
     expect(result.status).toBe(0);

@@ -14,7 +14,7 @@ import { CheckpointError, findLatestCheckpoint, loadCheckpoint, type TrainingSta
 import type { CompiledProgram, Target } from '../target.ts';
 import { scalarTensor, tensor, type Tensor, type TensorMap } from '../tensor.ts';
 import type { CompiledModel } from '../train/entry.ts';
-import { UsageError } from '../train/options.ts';
+import { InputError } from '../train/options.ts';
 import { feedsFor } from '../train/programs.ts';
 import { MODEL_COPY_NAME } from '../train/run-dir.ts';
 import { generatorParamNames } from '../train/semantics.ts';
@@ -124,17 +124,17 @@ interface GeneratedSampler {
 
 /**
  * Opens a run directory or a checkpoint. The model comes from `options.model`, else from the
- * model.sgan copy in the checkpoint's folder. Throws UsageError for a missing source or model.
+ * model.sgan copy in the checkpoint's folder. Throws InputError for a missing source or model.
  */
 export async function openSession(options: SessionOptions): Promise<SamplingSession> {
   const checkpointPath = resolveCheckpoint(options.source);
   const modelFile = options.model ?? join(dirname(checkpointPath), MODEL_COPY_NAME);
   if (!existsSync(modelFile)) {
-    throw new UsageError(`model file ${modelFile} not found; give the model with --model FILE`);
+    throw new InputError(`model file ${modelFile} not found; give the model with --model FILE`);
   }
   const checked = checkFile(modelFile);
   if (checked.spec === undefined) {
-    throw new UsageError(`model ${modelFile} has errors:\n${formatDiagnostics(checked.diagnostics, checked.sources).trimEnd()}`);
+    throw new InputError(`model ${modelFile} has errors:\n${formatDiagnostics(checked.diagnostics, checked.sources).trimEnd()}`);
   }
   const spec = checked.spec;
   const targetName = await concreteTargetName(options.target);
@@ -152,9 +152,9 @@ export async function openSession(options: SessionOptions): Promise<SamplingSess
 
 /** Returns the checkpoint a RUN|CHECKPOINT argument names: a file itself, or a directory's newest. */
 export function resolveCheckpoint(source: string): string {
-  if (!existsSync(source)) throw new UsageError(`${source}: no such run directory or checkpoint file`);
+  if (!existsSync(source)) throw new InputError(`${source}: no such run directory or checkpoint file`);
   if (!statSync(source).isDirectory()) return source;
   const latest = findLatestCheckpoint(source);
-  if (latest === undefined) throw new UsageError(`${source}: no checkpoint-*.safetensors in that directory`);
+  if (latest === undefined) throw new InputError(`${source}: no checkpoint-*.safetensors in that directory`);
   return latest;
 }

@@ -10,7 +10,7 @@ import { buildGenerator } from '../../layers/programs.ts';
 import { CheckpointError, findLatestCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import { writeImageGrid } from '../images.ts';
 import { train } from '../trainer.ts';
-import { attachNegativeValues, defaultKimg, describeParseError, parseTrainArgs, TRAIN_OPTIONS_HELP, UsageError } from './options.ts';
+import { attachNegativeValues, defaultKimg, describeParseError, InputError, parseTrainArgs, TRAIN_OPTIONS_HELP, UsageError } from './options.ts';
 import { latentsForSeeds, sampleImages, truncationVector } from './sample.ts';
 import { generatorParamNames, styleLayersAtStage } from './semantics.ts';
 import type { Tensor } from '../tensor.ts';
@@ -29,7 +29,7 @@ export interface CompiledModel {
 /** Reads the ModelSpec that `sganc compile` wrote next to the generated files. */
 export function readCompiledSpec(dir: string): ModelSpec {
   const path = join(dir, 'model.json');
-  if (!existsSync(path)) throw new UsageError(`${path} not found; run sganc compile again`);
+  if (!existsSync(path)) throw new InputError(`${path} not found; run sganc compile again`);
   return JSON.parse(readFileSync(path, 'utf8')) as ModelSpec;
 }
 
@@ -179,9 +179,9 @@ function parseSamplerArgs(argv: readonly string[]) {
 function checkpointFromArgs(run: string | undefined, file: string | undefined): string {
   if ((run === undefined) === (file === undefined)) throw new UsageError('give exactly one of --run DIR and --checkpoint FILE');
   if (file !== undefined) return file;
-  if (!existsSync(run!) || !statSync(run!).isDirectory()) throw new UsageError(`--run ${run}: directory not found`);
+  if (!existsSync(run!) || !statSync(run!).isDirectory()) throw new InputError(`--run ${run}: directory not found`);
   const latest = findLatestCheckpoint(run!);
-  if (latest === undefined) throw new UsageError(`--run ${run}: no checkpoint-*.safetensors in that directory`);
+  if (latest === undefined) throw new InputError(`--run ${run}: no checkpoint-*.safetensors in that directory`);
   return latest;
 }
 
@@ -215,8 +215,8 @@ function optionalNumber(flag: string, text: string | undefined): number | undefi
 
 /**
  * Runs `body` and maps expected failures to messages, prefixed with `program` when given: bad usage
- * and unknown targets exit 2, bad checkpoints and data exit 1. Anything else is a bug and
- * propagates with its stack.
+ * and unknown targets exit 2, missing or bad input files, checkpoints and data exit 1. Anything
+ * else is a bug and propagates with its stack.
  */
 export async function reportErrors(body: () => Promise<number>, program?: string): Promise<number> {
   const prefix = program === undefined ? 'error:' : `${program}: error:`;
@@ -227,7 +227,7 @@ export async function reportErrors(body: () => Promise<number>, program?: string
       process.stderr.write(`${prefix} ${error.message}\n`);
       return 2;
     }
-    if (error instanceof CheckpointError || (error instanceof Error && error.name === 'DataError')) {
+    if (error instanceof InputError || error instanceof CheckpointError || (error instanceof Error && error.name === 'DataError')) {
       process.stderr.write(`${prefix} ${error.message}\n`);
       return 1;
     }

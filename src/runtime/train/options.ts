@@ -48,6 +48,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A file or directory named on the command line that is missing, unreadable or of the wrong kind; exit status 1. */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
 export const TRAIN_OPTIONS_HELP = `Options:
   --data SOURCE         images to train on: omit for the embedded Fashion-MNIST test split (10,000
                         images), 'fashion-mnist' for all 70,000 from Debian's dataset-fashion-mnist,

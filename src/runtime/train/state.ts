@@ -17,7 +17,7 @@ import {
 import { Rng } from '../rng.ts';
 import { phaseAt } from '../schedule.ts';
 import { tensor, type Tensor, type TensorMap } from '../tensor.ts';
-import { RUN_DEFINING_OPTIONS, type TrainOptions, UsageError } from './options.ts';
+import { InputError, RUN_DEFINING_OPTIONS, type TrainOptions, UsageError } from './options.ts';
 import { readOptions } from './run-dir.ts';
 import { copyTensors, discriminatorParamNames, generatorParamNames } from './semantics.ts';
 
@@ -70,7 +70,7 @@ function newWeights(spec: ModelSpec, recipe: TrainRecipe, params: TensorMap): We
 }
 
 /**
- * Restores weights and state from the newest checkpoint in `runDir`. Throws UsageError when there
+ * Restores weights and state from the newest checkpoint in `runDir`. Throws InputError when there
  * is none or when it was written for another model hash.
  */
 export function resumeFrom(
@@ -80,13 +80,13 @@ export function resumeFrom(
   modelHash: string,
 ): { weights: Weights; state: TrainingState } {
   const path = findLatestCheckpoint(runDir);
-  if (path === undefined) throw new UsageError(`--resume ${runDir}: no checkpoint-*.safetensors found in that directory`);
+  if (path === undefined) throw new InputError(`--resume ${runDir}: no checkpoint-*.safetensors found in that directory`);
   const checkpoint = loadCheckpoint(
     path,
     spec.params.map((p) => p.name),
     (state) => {
       if (state.modelHash === modelHash) return;
-      throw new UsageError(
+      throw new InputError(
         `--resume ${runDir}: ${basename(path)} was written for another model, compiler version or target ` +
           `(hash ${state.modelHash}, this model ${modelHash})`,
       );
@@ -111,7 +111,7 @@ export function mergeResumedOptions(
   given: ReadonlySet<keyof TrainOptions> | undefined,
 ): TrainOptions {
   const saved = readOptions(resumeDir);
-  if (saved === undefined) throw new UsageError(`--resume ${resumeDir}: options.json not found; is this a run directory?`);
+  if (saved === undefined) throw new InputError(`--resume ${resumeDir}: options.json not found; is this a run directory?`);
   const merged: TrainOptions = { ...options };
   for (const key of RUN_DEFINING_OPTIONS) {
     const savedValue = saved.options[key];
