@@ -1,13 +1,15 @@
 // WGSL text for the expressions of one kernel. Each expression that some consumer reads at an index
 // other than its own gets a function `exprN(i: u32) -> f32` (N is its local index). A function body
-// evaluates the expressions that share its index once each, as `let` values. A movement,
-// reduction, contraction or random expression calls the functions of its operands at the indices
-// it maps to.
+// evaluates the expressions that share its index once each, as `let` values. A reduction,
+// contraction or random expression calls the functions of its operands at the indices it maps to.
+// A chain of movements is composed into one index map (composeMovements): it calls the function of
+// the chain's innermost operand once, behind range checks where the chain pads, so the movements
+// inside the chain get no function and split the index into coordinates only once.
 // Identifiers are built from indices only, so no name from a model file reaches the shader.
 
 import { assertNever, type Node, numel, operands, type Shape, type UnaryOp, type BinaryOp } from '../../src/ir/graph.ts';
 import type { Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
-import { type AffineMovement, movementMultipliers } from '../../src/kernel/movement.ts';
+import { type ComposedMovement, composeMovements } from '../../src/kernel/movement.ts';
 import type { KernelLayout } from './bindings.ts';
 import { emitContraction } from './contraction.ts';
 import { f32Literal, rowMajorStrides, u32Literal } from './literals.ts';
@@ -17,14 +19,50 @@ function sameIndex(expr: KernelExpr): boolean {
   return expr.kind === 'unary' || expr.kind === 'binary' || expr.kind === 'select' || expr.kind === 'reshape';
 }
 
-/** Returns the local indices of the expressions that need a function: outputs and every operand read at a mapped index. */
+/**
+ * Returns the local indices of the expressions that need a function: the outputs and every
+ * expression that a reachable consumer reads at a mapped index. A composed movement chain reads
+ * only its innermost operand, so the movements inside it need no function of their own.
+ */
 export function functionRoots(kernel: Kernel): Set<number> {
-  const roots = new Set<number>(kernel.outputs.map((output) => output.expr));
-  for (const expr of kernel.exprs) {
-    if (expr.kind === 'load' || sameIndex(expr)) continue;
-    for (const operand of operands(expr)) roots.add(operand);
+  const roots = new Set<number>();
+  const pending = kernel.outputs.map((output) => output.expr);
+  // Reductions and contractions get their loop functions whether or not an output reaches them.
+  kernel.exprs.forEach((expr, index) => {
+    if (expr.kind === 'reduce' || isContraction(expr)) pending.push(...mappedReads(kernel, index));
+  });
+  for (let root = pending.pop(); root !== undefined; root = pending.pop()) {
+    if (roots.has(root)) continue;
+    roots.add(root);
+    for (const member of sameIndexMembers(kernel, root)) pending.push(...mappedReads(kernel, member));
   }
   return roots;
+}
+
+/** Returns `root` and the expressions that its function evaluates as `let` values at the same index. */
+function sameIndexMembers(kernel: Kernel, root: number): Set<number> {
+  const members = new Set<number>();
+  const visit = (index: number): void => {
+    if (members.has(index)) return;
+    members.add(index);
+    const expr = kernel.exprs[index]!;
+    if (sameIndex(expr)) for (const operand of operands(expr as Node)) visit(operand);
+  };
+  visit(root);
+  return members;
+}
+
+/** Returns the expressions that expression `index` reads through their functions. */
+function mappedReads(kernel: Kernel, index: number): number[] {
+  const expr = kernel.exprs[index]!;
+  if (expr.kind === 'load' || sameIndex(expr)) return [];
+  const chain = chainPlan(kernel.exprs, index);
+  if (chain === undefined) return operands(expr as Node);
+  return chain === 'padding' ? [] : [chain.leaf];
+}
+
+function isContraction(expr: KernelExpr): expr is Extract<KernelExpr, { kind: 'matmul' | 'conv2d' | 'conv2dBackInput' | 'conv2dBackWeight' }> {
+  return expr.kind === 'matmul' || expr.kind === 'conv2d' || expr.kind === 'conv2dBackInput' || expr.kind === 'conv2dBackWeight';
 }
 
 export interface ExpressionContext {
@@ -71,8 +109,7 @@ export function emitExpressionFunctions(context: ExpressionContext): string[] {
   }
   kernel.exprs.forEach((expr, index) => {
     if (expr.kind === 'reduce' && !context.rowReductions) chunks.push(emitReduceFunction(kernel, expr, index));
-    const contraction = expr.kind === 'matmul' || expr.kind === 'conv2d' || expr.kind === 'conv2dBackInput' || expr.kind === 'conv2dBackWeight';
-    if (contraction && index !== tiledContraction) chunks.push(emitContraction(kernel, expr, index));
+    if (isContraction(expr) && index !== tiledContraction) chunks.push(emitContraction(kernel, expr, index));
   });
   return chunks;
 }
@@ -102,6 +139,7 @@ function emitEpilogueFunction(context: ExpressionContext, root: number): string 
 function letChain(context: ExpressionContext, root: number, accumulated: number | undefined): string[] {
   const lines: string[] = [];
   const emitted = new Set<number>();
+  const coordinates: Coordinates = new Map();
   const visit = (index: number): void => {
     if (emitted.has(index)) return;
     emitted.add(index);
@@ -111,14 +149,17 @@ function letChain(context: ExpressionContext, root: number, accumulated: number 
     }
     const expr = context.kernel.exprs[index]!;
     if (sameIndex(expr)) for (const operand of operands(expr as Node)) visit(operand);
-    lines.push(...emitValue(context, expr, index));
+    lines.push(...emitValue(context, expr, index, coordinates));
   };
   visit(root);
   return lines;
 }
 
+/** Coordinate variables of index i already defined in one function body, by shape and axis. */
+type Coordinates = Map<string, string>;
+
 /** Emits the statements that define `vN`, the value of expression N at index i. */
-function emitValue(context: ExpressionContext, expr: KernelExpr, index: number): string[] {
+function emitValue(context: ExpressionContext, expr: KernelExpr, index: number, coordinates: Coordinates): string[] {
   const v = `v${index}`;
   switch (expr.kind) {
     case 'load':
@@ -141,9 +182,13 @@ function emitValue(context: ExpressionContext, expr: KernelExpr, index: number):
     case 'broadcast':
     case 'slice':
     case 'flip':
-      return [`let ${v} = expr${expr.x}(${mappedIndex(expr, context.kernel.exprs[expr.x]!.shape)});`];
-    case 'pad':
+    case 'pad': {
+      const chain = chainPlan(context.kernel.exprs, index);
+      if (chain !== undefined) return chainValue(chain, expr.shape, index, coordinates);
+      if (expr.kind !== 'pad') throw new Error(`internal error: ${expr.kind} e${index} of ${context.kernel.name} did not compose`);
+      // A pad with interior padding ends every chain and maps its own index.
       return padValue(expr, context.kernel.exprs[expr.x]!.shape, index);
+    }
     case 'reduce':
       return [context.rowReductions ? `let ${v} = row_result${index};` : `let ${v} = r${index}(i);`];
     case 'matmul':
@@ -213,15 +258,91 @@ function binaryText(op: BinaryOp, a: string, b: string): string {
   }
 }
 
-/** Returns the operand index that a movement reads for output index i, as a u32 WGSL expression. */
-function mappedIndex(expr: AffineMovement, inShape: Shape): string {
-  const outShape = expr.shape;
-  const outStrides = rowMajorStrides(outShape);
-  const { multiplier, base } = movementMultipliers(expr, inShape);
+/** A range check of a composed chain, with the sides that can fail for some coordinate. */
+interface ChainTest {
+  axis: number;
+  scale: number;
+  offset: number;
+  size: number;
+  low: boolean;
+  high: boolean;
+}
+
+/** A composed movement chain with the range checks that can fail, or 'padding' when every element is padding. */
+type ChainPlan = (ComposedMovement & { tests: ChainTest[] }) | 'padding';
+
+/**
+ * Composes the movement chain at expression `id` and keeps, of each range check, the sides that
+ * some coordinate of the outer shape fails: a slice of padding often stays inside on one side.
+ * Returns undefined when `id` does not start a composable chain.
+ */
+function chainPlan(exprs: readonly KernelExpr[], id: number): ChainPlan | undefined {
+  const chain = composeMovements(exprs, id);
+  if (chain === undefined) return undefined;
+  const shape = exprs[id]!.shape;
+  const tests: ChainTest[] = [];
+  for (const check of chain.checks) {
+    // The term is monotonic in its coordinate, so its extremes are at the ends of the axis.
+    const last = check.axis < 0 ? check.offset : check.offset + check.scale * (shape[check.axis]! - 1);
+    const low = Math.min(check.offset, last);
+    const high = Math.max(check.offset, last);
+    if (high < 0 || low >= check.size) return 'padding';
+    if (low < 0 || high >= check.size) tests.push({ ...check, low: low < 0, high: high >= check.size });
+  }
+  return { ...chain, tests };
+}
+
+/** Emits the value of a composed chain: its leaf's function at the mapped index, or zero where a test fails. */
+function chainValue(chain: ChainPlan, shape: Shape, index: number, coordinates: Coordinates): string[] {
+  const v = `v${index}`;
+  if (chain === 'padding') return [`let ${v} = 0.0;`];
+  if (chain.tests.length === 0) return [`let ${v} = expr${chain.leaf}(${mappedIndex(shape, chain.multiplier, chain.base)});`];
+  // Coordinates are i32 variables here, shared by the tests and the index of every chain in this function.
+  const lines: string[] = [];
+  const strides = rowMajorStrides(shape);
+  const named = (axis: number): string => {
+    const key = `${shape.join('x')}:${axis}`;
+    let name = coordinates.get(key);
+    if (name === undefined) {
+      name = `c${index}_${axis}`;
+      coordinates.set(key, name);
+      lines.push(`let ${name} = i32(${coordinate(axis, shape, strides)});`);
+    }
+    return name;
+  };
+  const conditions = chain.tests.flatMap((test) => testConditions(named(test.axis), test));
   const terms: string[] = [];
-  for (let a = 0; a < outShape.length; a++) {
-    if (outShape[a]! <= 1 || multiplier[a] === 0) continue;
-    terms.push(`i32(${coordinate(a, outShape, outStrides)}) * ${multiplier[a]}`);
+  for (let a = 0; a < shape.length; a++) {
+    if (shape[a]! > 1 && chain.multiplier[a] !== 0) terms.push(`${named(a)} * ${chain.multiplier[a]}`);
+  }
+  const mapped = terms.length === 0 ? u32Literal(chain.base) : `u32(${chain.base} + ${terms.join(' + ')})`;
+  return [...lines, `var ${v} = 0.0;`, `if (${conditions.join(' && ')}) {`, `  ${v} = expr${chain.leaf}(${mapped});`, '}'];
+}
+
+/** Returns the i32 conditions for 0 <= offset + scale * name < size, with the coordinate alone on one side when scale is 1 or -1. */
+function testConditions(name: string, test: ChainTest): string[] {
+  const conditions: string[] = [];
+  if (test.scale === 1) {
+    if (test.low) conditions.push(`${name} >= ${-test.offset}`);
+    if (test.high) conditions.push(`${name} < ${test.size - test.offset}`);
+  } else if (test.scale === -1) {
+    if (test.low) conditions.push(`${name} <= ${test.offset}`);
+    if (test.high) conditions.push(`${name} > ${test.offset - test.size}`);
+  } else {
+    const term = `${name} * ${test.scale} + ${test.offset}`;
+    if (test.low) conditions.push(`${term} >= 0`);
+    if (test.high) conditions.push(`${term} < ${test.size}`);
+  }
+  return conditions;
+}
+
+/** Returns base + the sum over axes of coordinate * multiplier for flat index i of `shape`, as a u32 WGSL expression. */
+function mappedIndex(shape: Shape, multiplier: readonly number[], base: number): string {
+  const strides = rowMajorStrides(shape);
+  const terms: string[] = [];
+  for (let a = 0; a < shape.length; a++) {
+    if (shape[a]! <= 1 || multiplier[a] === 0) continue;
+    terms.push(`i32(${coordinate(a, shape, strides)}) * ${multiplier[a]}`);
   }
   if (terms.length === 0) return u32Literal(base);
   return `u32(${base} + ${terms.join(' + ')})`;
