@@ -87,10 +87,13 @@ function addMainAndEntry(file: SourceFile, entry: 'runGeneratedTrainer' | 'runGe
     isExported: true,
     isAsync: true,
     name: 'main',
-    docs: [doc],
-    parameters: [{ name: 'argv', type: 'readonly string[]' }],
+    docs: [`${doc}\nError messages start with \`program\`: this file's name, or the caller's, such as 'sganc train'.`],
+    parameters: [
+      { name: 'argv', type: 'readonly string[]' },
+      { name: 'program', initializer: quote(file.getBaseName()) },
+    ],
     returnType: 'Promise<number>',
-    statements: [`return ${entry}(compiled, argv);`],
+    statements: [`return ${entry}(compiled, argv, program);`],
   });
 
   file.addStatements((writer) => {

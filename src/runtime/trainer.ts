@@ -52,6 +52,8 @@ export interface TrainInput {
   print?: (line: string) => void;
   /** Receives warnings; defaults to stderr. */
   warn?: (line: string) => void;
+  /** Program name that prefixes error lines, such as 'sganc train' or 'train.ts'; none by default. */
+  program?: string;
   /** Test hook: an already-loaded target, instead of loading `options.target`. */
   target?: Target;
 }
@@ -263,7 +265,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   } catch (error) {
     if (!(error instanceof NonFiniteLossError)) throw error;
     bar.clear();
-    warn(`error: ${error.message}; the run is stopped.`);
+    warn(`${input.program === undefined ? '' : `${input.program}: `}error: ${error.message}; the run is stopped.`);
     warn(
       lastCheckpoint === undefined
         ? 'No checkpoint was written before the failure. Try a lower learning rate in the recipe.'

@@ -74,7 +74,7 @@ describe('sganc train', () => {
     const cwd = tempDir('cli-resume');
     const missing = join(cwd, 'nothere');
     const result = sganc(['train', MODEL, '--resume', missing, '--kimg', '0.004'], cwd);
-    expect(result.stderr).toContain(`--resume ${missing}: options.json not found; is this a run directory?`);
+    expect(result.stderr).toBe(`sganc train: error: --resume ${missing}: options.json not found; is this a run directory?\n`);
     expect(result.status).toBe(1);
   });
 
@@ -113,6 +113,26 @@ describe('sganc train', () => {
 });
 
 describe('sganc compile', () => {
+  it('writes programs that name themselves in errors', () => {
+    const cwd = tempDir('cli-names');
+    const out = join(cwd, 'out');
+    expect(sganc(['compile', MODEL, '--out', out], cwd).status).toBe(0);
+    const tsx = (file: string, args: string[]) => spawnSync(TSX, [join(out, file), ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+
+    const missing = join(cwd, 'nothere');
+    const resumed = tsx('train.ts', ['--resume', missing]);
+    expect(resumed.stderr).toBe(`train.ts: error: --resume ${missing}: options.json not found; is this a run directory?\n`);
+    expect(resumed.status).toBe(1);
+
+    const unknown = tsx('train.ts', ['--bogus']);
+    expect(unknown.stderr).toMatch(/^train\.ts: error: unknown option '--bogus'/);
+    expect(unknown.status).toBe(2);
+
+    const sampled = tsx('generate.ts', ['--run', missing]);
+    expect(sampled.stderr).toBe(`generate.ts: error: --run ${missing}: directory not found\n`);
+    expect(sampled.status).toBe(1);
+  });
+
   it('writes a trainer and sampler that run directly', () => {
     const cwd = tempDir('cli-compile');
     const out = join(cwd, 'out');

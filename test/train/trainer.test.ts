@@ -189,13 +189,14 @@ describe('non-finite loss', () => {
       ...input({ out: dir, kimg: 0.02, tickKimg: 0.004 }),
       target: nanTarget(3),
       warn: (line) => messages.push(line),
+      program: 'train.ts',
     });
     expect(result.outcome).toBe('non-finite');
     expect(result.exitCode).toBe(1);
     const checkpoints = readdirSync(dir).filter((n) => n.startsWith('checkpoint-')).sort();
     expect(checkpoints).toEqual(['checkpoint-000000.004.safetensors', 'checkpoint-000000.008.safetensors']);
     const text = messages.join('\n');
-    expect(text).toContain('loss_d is NaN at kimg 0.008');
+    expect(text).toContain('train.ts: error: loss_d is NaN at kimg 0.008');
     expect(text).toContain('checkpoint-000000.008.safetensors');
   });
 });

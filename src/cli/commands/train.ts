@@ -25,7 +25,7 @@ export const CACHE_DIR = '.sganc-cache';
 
 /** The entry point every generated train.ts exports. */
 interface GeneratedTrainer {
-  main(argv: readonly string[]): Promise<number>;
+  main(argv: readonly string[], program?: string): Promise<number>;
 }
 
 /** Entry point of `sganc train`; returns the exit code. */
@@ -58,7 +58,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
 
   const trainer = (await import(pathToFileURL(join(dir, 'train.ts')).href)) as GeneratedTrainer;
   const rest = argv.filter((_, index) => index !== parsed.positionalIndices[0]);
-  return trainer.main(rest);
+  return trainer.main(rest, 'sganc train');
 }
 
 /**

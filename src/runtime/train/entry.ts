@@ -33,8 +33,11 @@ export function readCompiledSpec(dir: string): ModelSpec {
   return JSON.parse(readFileSync(path, 'utf8')) as ModelSpec;
 }
 
-/** Runs training with command-line arguments; returns the process exit code. */
-export async function runGeneratedTrainer(compiled: CompiledModel, argv: readonly string[]): Promise<number> {
+/**
+ * Runs training with command-line arguments; returns the process exit code. `program` names the
+ * program in error messages: the generated file's name, or 'sganc train' when the CLI runs it.
+ */
+export async function runGeneratedTrainer(compiled: CompiledModel, argv: readonly string[], program = 'train.ts'): Promise<number> {
   return reportErrors(async () => {
     const spec = readCompiledSpec(compiled.dir);
     const parsed = parseTrainArgs(argv, defaultKimg(compiled.recipe, spec.resolution));
@@ -51,9 +54,10 @@ export async function runGeneratedTrainer(compiled: CompiledModel, argv: readonl
       modelHash: compiled.modelHash,
       options: parsed.options,
       given: parsed.given,
+      program,
     });
     return result.exitCode;
-  });
+  }, program);
 }
 
 export const SAMPLER_HELP = `Usage: generate.ts (--run DIR | --checkpoint FILE) [options]
@@ -78,8 +82,8 @@ Options:
   --target NAME       auto, cpu, wgsl, webgl or ref (default: the compiled target)
   --help              print this help`;
 
-/** Runs the sampler with command-line arguments; returns the process exit code. */
-export async function runGeneratedSampler(compiled: CompiledModel, argv: readonly string[]): Promise<number> {
+/** Runs the sampler with command-line arguments; returns the process exit code. `program` names it in errors. */
+export async function runGeneratedSampler(compiled: CompiledModel, argv: readonly string[], program = 'generate.ts'): Promise<number> {
   return reportErrors(async () => {
     const values = parseSamplerArgs(argv);
     if (values.help === true) {
@@ -122,7 +126,7 @@ export async function runGeneratedSampler(compiled: CompiledModel, argv: readonl
     await writeImageGrid(out, images, { scale, ...(cols === undefined ? {} : { cols }) });
     process.stdout.write(`wrote ${seeds.length} images at ${res}x${res} (psi ${psi}, cutoff ${cutoff}) to ${out}\n`);
     return 0;
-  });
+  }, program);
 }
 
 /** Returns the second latents and crossover for `--mix-seeds`, or nothing without that option. */
