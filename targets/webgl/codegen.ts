@@ -1,7 +1,9 @@
 // Code generation for the webgl target: each fused kernel becomes one gpu.js kernel per output
 // buffer. The source evaluates the output expression at the flat index of its texel, with shapes,
-// strides and loop bounds written in as constants. Movement expressions are index arithmetic,
-// reductions and contractions are loops. Two kinds of expression get their own texture first:
+// strides and loop bounds written in as constants. Movement expressions are index arithmetic: a
+// chain of them is composed into one index map with range checks for its padding
+// (composeMovements), so the index is split into coordinates once per chain, not once per
+// movement. Reductions and contractions are loops. Two kinds of expression get their own texture first:
 // - the reductions of a row kernel, each computed once per row by its own gpu.js kernel, because
 //   WebGL has no workgroup memory to share a row's sum between the row's outputs;
 // - randn, computed on the host with the exact integer generator and uploaded, because GLSL ES 1.0
@@ -10,7 +12,7 @@
 import { assertNever, type ConvAttrs, numel, type Shape } from '../../src/ir/graph.ts';
 import type { FusedProgram, Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
 import { contiguousStrides } from '../ref/movement.ts';
-import { movementMultipliers } from '../../src/kernel/movement.ts';
+import { type ComposedMovement, composeMovements } from '../../src/kernel/movement.ts';
 import { textureLayout, type TextureLayout } from './layout.ts';
 import { floatLiteral, intLiteral, SourceWriter } from './writer.ts';
 
@@ -106,7 +108,7 @@ const storageKey = (storage: Storage): string => (storage.kind === 'buffer' ? `b
 
 /** Formats a sum of integer-valued float terms with constant coefficients as source text. */
 function linear(base: number, terms: [string, number][]): string {
-  const parts = terms.filter(([, c]) => c !== 0).map(([v, c]) => (c === 1 ? v : `${v} * ${intLiteral(Math.abs(c))}`));
+  const parts = terms.filter(([, c]) => c !== 0).map(([v, c]) => (Math.abs(c) === 1 ? v : `${v} * ${intLiteral(Math.abs(c))}`));
   const signs = terms.filter(([, c]) => c !== 0).map(([, c]) => (c < 0 ? ' - ' : ' + '));
   let text = base === 0 && parts.length > 0 ? '' : intLiteral(Math.abs(base));
   if (base < 0) text = `-${text}`;
@@ -179,9 +181,13 @@ class ExprEmitter {
       case 'broadcast':
       case 'slice':
       case 'flip':
-        return this.value(expr.x, this.mappedIndex(expr, index));
-      case 'pad':
+      case 'pad': {
+        const chain = composeMovements(this.kernel.exprs, id);
+        if (chain !== undefined) return this.chainValue(chain, expr.shape, index);
+        if (expr.kind !== 'pad') throw new Error(`internal error: ${expr.kind} e${id} of ${this.kernel.name} did not compose`);
+        // A pad with interior padding ends every chain and maps its own index.
         return this.padded(expr, index);
+      }
       case 'reduce':
         return this.reduce(expr, index);
       case 'matmul':
@@ -216,16 +222,44 @@ class ExprEmitter {
     return result;
   }
 
-  /** Returns the operand index that a permute, broadcast, slice or flip reads at output index `index`. */
-  private mappedIndex(expr: Extract<KernelExpr, { kind: 'permute' | 'broadcast' | 'slice' | 'flip' }>, index: string): string {
-    const inShape = this.shapeOf(expr.x);
-    const outShape = expr.shape;
-    const { multiplier, base } = movementMultipliers(expr, inShape);
-    const coords = this.coords(index, outShape);
+  /**
+   * Evaluates a composed movement chain at `index` of `shape`: its leaf at the mapped index, or 0
+   * where a range check fails. Only the sides of a check that some coordinate fails are tested.
+   */
+  private chainValue(chain: ComposedMovement, shape: Shape, index: string): string {
+    const w = this.writer;
+    const tests = chainTests(chain, shape);
+    if (tests === 'padding') return '0.0';
+    const coords = this.coords(index, shape);
     const terms: [string, number][] = [];
-    for (let a = 0; a < outShape.length; a++) if (outShape[a]! > 1 && multiplier[a] !== 0) terms.push([coords[a]!, multiplier[a]!]);
-    if (terms.length === 1 && base === 0 && terms[0]![1] === 1) return terms[0]![0];
-    return this.writer.define('j', linear(base, terms));
+    for (let a = 0; a < shape.length; a++) if (shape[a]! > 1 && chain.multiplier[a] !== 0) terms.push([coords[a]!, chain.multiplier[a]!]);
+    if (tests.length === 0) {
+      if (terms.length === 1 && chain.base === 0 && terms[0]![1] === 1) return this.value(chain.leaf, terms[0]![0]);
+      return this.value(chain.leaf, w.define('j', linear(chain.base, terms)));
+    }
+    const conditions = tests.flatMap((test) => this.testConditions(coords[test.axis]!, test));
+    const inside = w.define('p', `(${conditions.join(' && ')}) ? 1.0 : 0.0`);
+    // Outside the leaf, read element 0 instead and discard it, so no read leaves the texture.
+    const source = w.define('j', `${inside} > 0.5 ? ${linear(chain.base, terms)} : 0.0`);
+    const value = this.value(chain.leaf, source);
+    return w.define('v', `${inside} > 0.5 ? ${value} : 0.0`);
+  }
+
+  /** Returns the conditions for 0 <= offset + scale * coordinate < size, with the coordinate alone on one side when scale is 1 or -1. */
+  private testConditions(coordinate: string, test: ChainTest): string[] {
+    const conditions: string[] = [];
+    if (test.scale === 1) {
+      if (test.low) conditions.push(`${coordinate} >= ${floatLiteral(-test.offset)}`);
+      if (test.high) conditions.push(`${coordinate} < ${floatLiteral(test.size - test.offset)}`);
+    } else if (test.scale === -1) {
+      if (test.low) conditions.push(`${coordinate} <= ${floatLiteral(test.offset)}`);
+      if (test.high) conditions.push(`${coordinate} > ${floatLiteral(test.offset - test.size)}`);
+    } else {
+      const term = this.writer.define('k', linear(test.offset, [[coordinate, test.scale]]));
+      if (test.low) conditions.push(`${term} >= 0.0`);
+      if (test.high) conditions.push(`${term} < ${intLiteral(test.size)}`);
+    }
+    return conditions;
   }
 
   /** Evaluates zero padding with interior zeros: the operand where every axis lands on an element, else 0. */
@@ -402,6 +436,30 @@ class ExprEmitter {
     for (let k = 0; k < 5; k++) w.close();
     return w.define('v', `Math.fround(${acc})`);
   }
+}
+
+/** A range check of a composed chain, with the sides that some coordinate fails. */
+interface ChainTest {
+  axis: number;
+  scale: number;
+  offset: number;
+  size: number;
+  low: boolean;
+  high: boolean;
+}
+
+/** Returns the range checks of `chain` over the coordinates of `shape` that can fail, or 'padding' when one always fails. */
+function chainTests(chain: ComposedMovement, shape: Shape): ChainTest[] | 'padding' {
+  const tests: ChainTest[] = [];
+  for (const check of chain.checks) {
+    // The term is monotonic in its coordinate, so its extremes are at the ends of the axis.
+    const last = check.axis < 0 ? check.offset : check.offset + check.scale * (shape[check.axis]! - 1);
+    const low = Math.min(check.offset, last);
+    const high = Math.max(check.offset, last);
+    if (high < 0 || low >= check.size) return 'padding';
+    if (low < 0 || high >= check.size) tests.push({ ...check, low: low < 0, high: high >= check.size });
+  }
+  return tests;
 }
 
 function unarySource(op: Extract<KernelExpr, { kind: 'unary' }>['op'], slope: number, x: string, w: SourceWriter): string {
