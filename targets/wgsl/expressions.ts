@@ -2,9 +2,9 @@
 // other than its own gets a function `exprN(i: u32) -> f32` (N is its local index). A function body
 // evaluates the expressions that share its index once each, as `let` values. A reduction,
 // contraction or random expression calls the functions of its operands at the indices it maps to.
-// A chain of movements is composed into one index map (composeMovements): it calls the function of
-// the chain's innermost operand once, behind range checks where the chain pads, so the movements
-// inside the chain get no function and split the index into coordinates only once.
+// A chain of movements is composed into one index map (composeMovements). The chain calls the
+// function of its innermost operand once, behind range checks where it pads. So the movements
+// inside the chain get no function, and the index is split into coordinates once per chain.
 // Identifiers are built from indices only, so no name from a model file reaches the shader.
 
 import { assertNever, type Node, numel, operands, type Shape, type UnaryOp, type BinaryOp } from '../../src/ir/graph.ts';
@@ -21,8 +21,8 @@ function sameIndex(expr: KernelExpr): boolean {
 
 /**
  * Returns the local indices of the expressions that need a function: the outputs and every
- * expression that a reachable consumer reads at a mapped index. A composed movement chain reads
- * only its innermost operand, so the movements inside it need no function of their own.
+ * expression that a reachable consumer reads at a mapped index. A composed chain reads only its
+ * innermost operand, so the movements inside it need no function.
  */
 export function functionRoots(kernel: Kernel): Set<number> {
   const roots = new Set<number>();
@@ -304,7 +304,7 @@ function chainValue(chain: ChainPlan, shape: Shape, index: number, coordinates: 
     const key = `${shape.join('x')}:${axis}`;
     let name = coordinates.get(key);
     if (name === undefined) {
-      name = `c${index}_${axis}`;
+      name = `coord${index}_${axis}`;
       coordinates.set(key, name);
       lines.push(`let ${name} = i32(${coordinate(axis, shape, strides)});`);
     }

@@ -10,7 +10,7 @@ export interface MovementCase {
   build: (b: Builder, x: Record<string, NodeId>) => NodeId;
 }
 
-/** The 3x3 kernel of a conv, transposed, flipped and padded by 1, as the fused nearest-upsampling conv reads it. */
+/** Transposes, flips and pads by 1 the 3x3 kernel of a conv, as the fused nearest-upsampling conv reads it. */
 function paddedFlippedTranspose(b: Builder, y: NodeId): NodeId {
   return b.pad(b.flip(b.permute(y, [1, 0, 2, 3]), [2, 3]), [0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 0, 0]);
 }
@@ -18,12 +18,12 @@ function paddedFlippedTranspose(b: Builder, y: NodeId): NodeId {
 export const MOVEMENT_CASES: MovementCase[] = [
   {
     // The last axis has 4 elements, the first 3: padding lands inside vectors and rows.
-    name: 'a slice of a padded, flipped transpose',
+    name: 'slice of a padded, flipped transpose',
     inputs: { x: [3, 2, 4, 4], y: [2, 3, 3, 3] },
     build: (b, x) => b.add(x.x!, b.slice(paddedFlippedTranspose(b, x.y!), [0, 0, 1, 0], [3, 2, 5, 4], [1, 1, 1, 1])),
   },
   {
-    name: 'the four phase slices of an upsampled conv weight, added',
+    name: 'upsampled conv weight phases, added',
     inputs: { y: [3, 2, 3, 3] },
     build: (b, x) => {
       const padded = paddedFlippedTranspose(b, x.y!);
@@ -32,24 +32,24 @@ export const MOVEMENT_CASES: MovementCase[] = [
     },
   },
   {
-    name: 'a strided slice of padding on both sides of a flipped axis',
+    name: 'strided slice of two-sided padding',
     inputs: { x: [5, 3], y: [3, 2] },
     build: (b, x) => b.add(x.x!, b.slice(b.pad(b.flip(x.y!, [0]), [2, 0], [4, 1], [0, 0]), [0, 0], [9, 3], [2, 1])),
   },
   {
     // The slice keeps only the low padding, so the broadcast repeats a zero.
-    name: 'a broadcast of padding only',
+    name: 'broadcast of padding only',
     inputs: { x: [2, 5], y: [2, 3] },
     build: (b, x) => b.add(x.x!, b.broadcastTo(b.slice(b.pad(x.y!, [0, 1], [0, 0], [0, 0]), [0, 0], [2, 1], [1, 1]), [2, 5])),
   },
   {
-    name: 'a chain through a pad with interior padding',
+    name: 'chain through interior padding',
     inputs: { x: [2, 7], y: [2, 4] },
     build: (b, x) => b.add(x.x!, b.slice(b.pad(b.flip(x.y!, [1]), [0, 1], [0, 1], [0, 1]), [0, 1], [2, 8], [1, 1])),
   },
   {
     // The transpose is read by the chain and by the maximum, so it keeps a function of its own.
-    name: 'a movement that a chain and a reduction share',
+    name: 'movement shared with a reduction',
     inputs: { y: [4, 3] },
     build: (b, x) => {
       const t = b.permute(x.y!, [1, 0]);
@@ -70,19 +70,20 @@ export function applyMovement(b: Builder, x: NodeId, m: RandomMovement): NodeId 
   const shape = b.shape(x);
   const rank = shape.length;
   const axis = m.choice % rank;
-  const on = (value: number, otherwise: number): number[] => shape.map((_, a) => (a === axis ? value : otherwise));
+  // Returns a per-axis argument: `value` on the chosen axis, `rest` on the others.
+  const alongAxis = (value: number, rest: number): number[] => shape.map((_, a) => (a === axis ? value : rest));
   switch (m.op) {
     case 'permute':
       return b.permute(x, shape.map((_, a) => (a + 1 + m.choice) % rank));
     case 'slice':
-      return b.slice(x, on(Math.min(m.size % 3, shape[axis]! - 1), 0), [...shape], on(1 + (m.choice % 2), 1));
+      return b.slice(x, alongAxis(Math.min(m.size % 3, shape[axis]! - 1), 0), [...shape], alongAxis(1 + (m.choice % 2), 1));
     case 'flip':
       return b.flip(x, [axis]);
     case 'pad':
-      return b.pad(x, on(m.size % 3, 0), on(m.choice % 2, 0), on(0, 0));
+      return b.pad(x, alongAxis(m.size % 3, 0), alongAxis(m.choice % 2, 0), alongAxis(0, 0));
     case 'broadcast': {
       // A broadcast keeps the rank, so it needs an axis of size 1: slice one out first.
-      const one = b.slice(x, on(0, 0), shape.map((d, a) => (a === axis ? 1 : d)), on(1, 1));
+      const one = b.slice(x, alongAxis(0, 0), shape.map((d, a) => (a === axis ? 1 : d)), alongAxis(1, 1));
       return b.broadcastTo(one, shape.map((d, a) => (a === axis ? 2 + m.size : d)));
     }
   }

@@ -8,31 +8,31 @@ import { expectExact } from './helpers.ts';
 import { applyMovement, MOVEMENT_CASES, type RandomMovement } from './movement-cases.ts';
 import { wgslKernelSources } from '../../targets/wgsl/index.ts';
 
-describe('wgsl movement chains', () => {
+describe('wgsl movement chains (exact)', () => {
   for (const [k, c] of MOVEMENT_CASES.entries()) {
-    it(`${c.name} matches the reference exactly`, async () => {
+    it(`${c.name}`, async () => {
       const graph = buildGraph(c.inputs, c.build);
       await expectExact(graph, randomFeeds(graph, 50 + k));
     });
   }
 
-  it('a chain gets no functions for the movements inside it', () => {
+  it('inner movements get no function', () => {
     const [first] = MOVEMENT_CASES;
     const sources = wgslKernelSources(buildGraph(first!.inputs, first!.build));
     expect(sources).toHaveLength(1);
-    // One function for the output (the add) and one for the loaded y that the chain reads; without
-    // composition the slice, pad, flip and permute each read the next through a function.
+    // One function is for the output (the add) and one for the loaded y that the chain reads.
+    // Without composition, the slice, pad, flip and permute each read the next through a function.
     expect(sources[0]!.source.match(/^fn expr\d+/gm)).toHaveLength(2);
   });
 
-  it('a chain of padding only reads nothing', () => {
-    const padding = MOVEMENT_CASES.find((c) => c.name === 'a broadcast of padding only')!;
+  it('padding-only chain reads nothing', () => {
+    const padding = MOVEMENT_CASES.find((c) => c.name === 'broadcast of padding only')!;
     const [kernel] = wgslKernelSources(buildGraph(padding.inputs, padding.build));
     expect(kernel!.source.match(/^fn expr\d+/gm)).toHaveLength(1);
     expect(kernel!.source).not.toContain('in1[');
   });
 
-  it('random chains match the reference exactly', async () => {
+  it('random chains', async () => {
     const movement = fc.record({
       op: fc.constantFrom<RandomMovement['op']>('permute', 'slice', 'flip', 'pad', 'broadcast'),
       choice: fc.nat(5),
