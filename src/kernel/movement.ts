@@ -1,9 +1,9 @@
 // Index maps of the movement expressions that read one operand element per output element
 // (permute, broadcast, slice, flip): operand index = base + the sum over output axes a of
 // coord[a] * multiplier[a]. movementMultipliers gives one movement's map, which the executor of
-// fused programs in targets/ref uses. composeMovements extends the map through a chain of these movements and
-// zero padding, with range checks for the padding. The cpu, wgsl and webgl code generators print
-// the composed map, so each splits the flat index into coordinates once per chain.
+// fused programs in targets/ref uses. composeMovements extends the map through a chain of these
+// movements and zero padding, with range checks for the padding. The cpu, wgsl and webgl code
+// generators print the composed map, so each splits the flat index into coordinates once per chain.
 
 import { assertNever, type Shape } from '../ir/graph.ts';
 import type { KernelExpr } from './kernel.ts';
