@@ -29,7 +29,29 @@ describe('sganc', () => {
   it('rejects an unknown command', () => {
     const result = sganc(['trian']);
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain("sganc: unknown command 'trian'");
+    expect(result.stderr).toBe("sganc: error: unknown command 'trian'\nRun 'sganc --help' for the commands.\n");
+  });
+
+  it('prints a hint, not the help, on usage errors', () => {
+    // One command per way of reporting: the shared helper, eval's own parser and the sampling commands.
+    const cases: [string[], string][] = [
+      [['check'], 'sganc check: error: expected one model file, got 0 arguments'],
+      [['eval', 'model.sgan'], 'sganc eval: error: missing required option --network'],
+      [['generate', 'run', '--bogus'], "sganc generate: error: unknown option '--bogus'"],
+    ];
+    for (const [args, message] of cases) {
+      const result = sganc(args);
+      const command = args[0]!;
+      expect(result.stderr, command).toBe(`${message}\nRun 'sganc ${command} --help' for the options.\n`);
+      expect(result.status, command).toBe(2);
+    }
+  });
+
+  it('prints the full help on --help', () => {
+    const result = sganc(['check', '--help']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: sganc check FILE/);
+    expect(result.stdout).toContain('--json');
   });
 
   it('exits 2 without a command', () => {

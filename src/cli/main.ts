@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
-    process.stderr.write(`sganc: unknown command '${name}'\n\n${usage()}\n`);
+    process.stderr.write(`sganc: error: unknown command '${name}'\nRun 'sganc --help' for the commands.\n`);
     return 2;
   }
   const run = await command.load();

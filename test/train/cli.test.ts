@@ -125,7 +125,7 @@ describe('sganc compile', () => {
     expect(resumed.status).toBe(1);
 
     const unknown = tsx('train.ts', ['--bogus']);
-    expect(unknown.stderr).toMatch(/^train\.ts: error: unknown option '--bogus'/);
+    expect(unknown.stderr).toBe("train.ts: error: unknown option '--bogus'\nRun 'npx tsx train.ts --help' for the options.\n");
     expect(unknown.status).toBe(2);
 
     const sampled = tsx('generate.ts', ['--run', missing]);

@@ -37,7 +37,8 @@ describe('sganc serve', () => {
     const result = sganc('serve', '--port', 'eighty');
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("--port must be an integer in [0, 65535], got 'eighty'");
-    expect(result.stderr).toContain('Usage: sganc serve');
+    expect(result.stderr).toContain("Run 'sganc serve --help' for the options.");
+    expect(result.stderr).not.toContain('Usage: sganc serve');
   });
 
   it('rejects an empty port or host with exit 2', () => {

@@ -75,5 +75,5 @@ export function formatSummary(spec: ModelSpec): string {
 }
 
 function usageError(message: string): number {
-  return reportUsageError('check', checkHelp, message);
+  return reportUsageError('check', message);
 }

@@ -64,8 +64,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
     target = await selectTargetName(values.target);
   } catch (error) {
     if (!(error instanceof TargetError)) throw error;
-    process.stderr.write(`sganc compile: error: ${error.message}\n`);
-    return 2;
+    return usageError(error.message);
   }
   const file = positionals[0]!;
   const spec = loadModelOrExit(file);
@@ -92,7 +91,7 @@ export async function compileCommand(argv: string[]): Promise<number> {
 }
 
 function usageError(message: string): number {
-  return reportUsageError('compile', compileHelp, message);
+  return reportUsageError('compile', message);
 }
 
 /** Formats the manifest's programs as a fixed-width table, one row per program. */

@@ -14,7 +14,8 @@ import { getTarget, resolveTargetName, selectTargetName, TargetError } from '../
 import { TensorTooLargeError, WebGpuUnavailableError } from '../../../targets/wgsl/index.ts';
 import { WebglLayoutError } from '../../../targets/webgl/layout.ts';
 import { loadModelOrExit } from '../load.ts';
-import { attachNegativeValues, describeParseError } from '../../runtime/train/options.ts';
+import { attachNegativeValues } from '../../runtime/train/options.ts';
+import { reportUsageError } from '../usage.ts';
 
 export const evalHelp = `Usage: sganc eval FILE --network NET --stage RES --params P --inputs I --out O [options]
 
@@ -267,10 +268,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   try {
     options = parseEvalArgs(argv);
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
-      process.stderr.write(`sganc eval: ${describeParseError(error)}\n\n${evalHelp}\n`);
-      return 2;
-    }
+    if (error instanceof UsageError || isParseArgsError(error)) return reportUsageError('eval', (error as Error).message);
     throw error;
   }
   if (options === 'help') {
@@ -290,10 +288,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stdout.write(`wrote ${listed}${grads > 0 ? ` and ${grads} gradients` : ''} to ${options.out}\n`);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`sganc eval: error: ${error.message}\n`);
-      return 2;
-    }
+    if (error instanceof UsageError) return reportUsageError('eval', error.message);
     if (
       error instanceof EvalInputError ||
       error instanceof SafetensorsError ||

@@ -57,5 +57,5 @@ export function fmtCommand(argv: string[]): number {
 }
 
 function usageError(message: string): number {
-  return reportUsageError('fmt', fmtHelp, message);
+  return reportUsageError('fmt', message);
 }

@@ -232,5 +232,5 @@ export function formatDot(graph: LayerGraph): string {
 }
 
 function usageError(message: string): number {
-  return reportUsageError('graph', graphHelp, message);
+  return reportUsageError('graph', message);
 }

@@ -61,5 +61,5 @@ export async function initCommand(argv: string[]): Promise<number> {
 }
 
 function usageError(message: string): number {
-  return reportUsageError('init', initHelp, message);
+  return reportUsageError('init', message);
 }

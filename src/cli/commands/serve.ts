@@ -106,5 +106,5 @@ export async function serveCommand(argv: string[]): Promise<number> {
 }
 
 function usageError(message: string): number {
-  return reportUsageError('serve', serveHelp, message);
+  return reportUsageError('serve', message);
 }

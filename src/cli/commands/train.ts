@@ -49,8 +49,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     target = await concreteTargetName(parsed.options.target);
   } catch (error) {
     if (!(error instanceof TargetError)) throw error;
-    process.stderr.write(`sganc train: error: ${error.message}\n`);
-    return 2;
+    return usageError(error.message);
   }
   const file = parsed.positionals[0]!;
   const spec = loadModelOrExit(file);
@@ -81,5 +80,5 @@ export function readModelText(path: string): string {
 }
 
 function usageError(message: string): number {
-  return reportUsageError('train', trainHelp, message);
+  return reportUsageError('train', message);
 }

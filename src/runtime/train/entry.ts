@@ -10,7 +10,7 @@ import { buildGenerator } from '../../layers/programs.ts';
 import { CheckpointError, findLatestCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import { writeImageGrid } from '../images.ts';
 import { train } from '../trainer.ts';
-import { attachNegativeValues, defaultKimg, describeParseError, InputError, parseTrainArgs, TRAIN_OPTIONS_HELP, UsageError } from './options.ts';
+import { attachNegativeValues, defaultKimg, describeParseError, InputError, parseTrainArgs, TRAIN_OPTIONS_HELP, usageHint, UsageError } from './options.ts';
 import { latentsForSeeds, sampleImages, truncationVector } from './sample.ts';
 import { generatorParamNames, styleLayersAtStage } from './semantics.ts';
 import type { Tensor } from '../tensor.ts';
@@ -219,8 +219,8 @@ function optionalNumber(flag: string, text: string | undefined): number | undefi
 
 /**
  * Runs `body` and maps expected failures to messages, prefixed with `program` when given: bad usage
- * and unknown targets exit 2, missing or bad input files, checkpoints and data exit 1. Anything
- * else is a bug and propagates with its stack.
+ * and unknown targets exit 2, with a hint to run --help; missing or bad input files, checkpoints
+ * and data exit 1. Anything else is a bug and propagates with its stack.
  */
 export async function reportErrors(body: () => Promise<number>, program?: string): Promise<number> {
   const prefix = program === undefined ? 'error:' : `${program}: error:`;
@@ -228,7 +228,8 @@ export async function reportErrors(body: () => Promise<number>, program?: string
     return await body();
   } catch (error) {
     if (error instanceof UsageError || error instanceof TargetError) {
-      process.stderr.write(`${prefix} ${error.message}\n`);
+      const hint = program === undefined ? '' : `${usageHint(program)}\n`;
+      process.stderr.write(`${prefix} ${error.message}\n${hint}`);
       return 2;
     }
     if (error instanceof InputError || error instanceof CheckpointError || (error instanceof Error && error.name === 'DataError')) {

@@ -172,7 +172,7 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
 export function describeParseError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = /^Unknown option '([^']+)'/.exec(message);
-  if (unknown !== null) return `unknown option '${unknown[1]}'; see --help for the options`;
+  if (unknown !== null) return `unknown option '${unknown[1]}'`;
   const ambiguous = /^Option '([^' ]+)[^']*' argument is ambiguous/.exec(message);
   if (ambiguous !== null) return `option '${ambiguous[1]}' needs a value; write ${ambiguous[1]}=VALUE for a value that starts with '-'`;
   const missing = /^Option '([^' ]+)[^']*' argument missing/.exec(message);
@@ -180,6 +180,15 @@ export function describeParseError(error: unknown): string {
   const positional = /^Unexpected argument '([^']+)'/.exec(message);
   if (positional !== null) return `unexpected argument '${positional[1]}'`;
   return message;
+}
+
+/**
+ * Returns the hint line printed after a usage error: the command that lists the options of
+ * `program`, such as `sganc train`, or of a generated file such as `train.ts`, which runs through tsx.
+ */
+export function usageHint(program: string): string {
+  const command = program.endsWith('.ts') ? `npx tsx ${program}` : program;
+  return `Run '${command} --help' for the options.`;
 }
 
 /**
