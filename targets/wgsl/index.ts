@@ -37,7 +37,13 @@ export function createWgslTarget(options: WgslTargetOptions = {}): Target {
       let prepared: Promise<WgslProgram> | undefined;
       let queue: Promise<unknown> = Promise.resolve();
       const run = async (feeds: TensorMap): Promise<TensorMap> => {
-        prepared ??= deviceOf().then((device) => WgslProgram.create(device, graph, name, options.limits));
+        // A failed setup is forgotten, so the next run retries it and reports its own error.
+        prepared ??= deviceOf()
+          .then((device) => WgslProgram.create(device, graph, name, options.limits))
+          .catch((error: unknown) => {
+            prepared = undefined;
+            throw error;
+          });
         const program = await prepared;
         return program.run(feeds);
       };
