@@ -73,10 +73,21 @@ export interface ComposedMovement {
   /** The leaf's flat index: base + the sum over outer axes a of coord[a] * multiplier[a]. */
   multiplier: number[];
   base: number;
-  /** The element is padding (zero) unless 0 <= term < size for every check. */
-  checks: (AxisTerm & { size: number })[];
+  /** The element is padding (zero) unless 0 <= term < size for every check. Only checks that some coordinate fails are listed. */
+  checks: RangeCheck[];
+  /** True when a check fails for every coordinate, so every element is padding. */
+  padding: boolean;
   /** The number of movements composed. */
   length: number;
+}
+
+/** A range check 0 <= term < size, with the sides that some coordinate of the outer shape fails. */
+export interface RangeCheck extends AxisTerm {
+  size: number;
+  /** Some coordinate gives a term below 0. */
+  low: boolean;
+  /** Some coordinate gives a term of size or more. */
+  high: boolean;
 }
 
 /** Returns whether `expr` maps each of its coordinates to one operand coordinate: every movement but reshape and interior padding. */
@@ -105,7 +116,7 @@ export function composeMovements(exprs: readonly KernelExpr[], id: number): Comp
   const top = exprs[id]!;
   if (!composable(top)) return undefined;
   let terms: AxisTerm[] = top.shape.map((_, a) => ({ axis: a, scale: 1, offset: 0 }));
-  const checks: ComposedMovement['checks'] = [];
+  const checks: (AxisTerm & { size: number })[] = [];
   let current = id;
   let length = 0;
 
@@ -150,7 +161,16 @@ export function composeMovements(exprs: readonly KernelExpr[], id: number): Comp
     if (t.axis >= 0) multiplier[t.axis]! += t.scale * leafStrides[a]!;
   });
 
-  // A check on a constant coordinate is decided here: it always passes or the whole map is padding.
-  const kept = checks.filter((c) => c.axis >= 0 || c.offset < 0 || c.offset >= c.size);
-  return { leaf: current, multiplier, base, checks: kept, length };
+  // The term is monotonic in its coordinate, so its extremes are at the ends of the axis. A side
+  // that no coordinate fails needs no test, and a check that every coordinate fails makes padding.
+  const kept: RangeCheck[] = [];
+  let padding = false;
+  for (const check of checks) {
+    const last = check.axis < 0 ? check.offset : check.offset + check.scale * (top.shape[check.axis]! - 1);
+    const low = Math.min(check.offset, last);
+    const high = Math.max(check.offset, last);
+    if (high < 0 || low >= check.size) padding = true;
+    else if (low < 0 || high >= check.size) kept.push({ ...check, low: low < 0, high: high >= check.size });
+  }
+  return { leaf: current, multiplier, base, checks: kept, padding, length };
 }

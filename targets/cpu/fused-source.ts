@@ -247,7 +247,6 @@ class MapEmitter {
     if (chain.checks.length === 0) return { index: this.remember(key, this.assign('i32', 'j', mapped)) };
     // One unsigned comparison tests 0 <= term < size.
     const tests = chain.checks.map((check) => {
-      if (check.axis < 0) return int(0);
       const coordinate = get(this.coordinate(index, shape, check.axis));
       const scaled = check.scale === 1 ? coordinate : `(i32.mul ${coordinate} ${int(check.scale)})`;
       return `(i32.lt_u (i32.add ${scaled} ${int(check.offset)}) ${int(check.size)})`;
@@ -333,6 +332,7 @@ class MapEmitter {
           const v = this.value((expr as Extract<KernelExpr, { kind: 'pad' }>).x, mapped.index);
           return this.assign('f32', 'v', `(select ${get(v)} (f32.const 0) ${get(mapped.inside)})`);
         }
+        if (chain.padding) return this.assign('f32', 'v', '(f32.const 0)');
         const mapped = this.chainIndex(id, chain, index);
         const v = this.value(chain.leaf, mapped.index);
         return mapped.inside === undefined ? v : this.assign('f32', 'v', `(select ${get(v)} (f32.const 0) ${get(mapped.inside)})`);
@@ -517,6 +517,7 @@ class MapEmitter {
       case 'flip':
       case 'pad': {
         const chain = this.composed(id);
+        if (chain?.padding === true) return this.assign('v128', 'w', ZERO);
         if (!aligned || chain === undefined || chain.checks.length > 0) return this.lanes(id, index, aligned);
         const access = laneAccess(expr.shape, chain.multiplier, chain.base);
         if (access.kind === 'lanes') return this.lanes(id, index, aligned);

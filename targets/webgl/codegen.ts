@@ -12,7 +12,7 @@
 import { assertNever, type ConvAttrs, numel, type Shape } from '../../src/ir/graph.ts';
 import type { FusedProgram, Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
 import { contiguousStrides } from '../ref/movement.ts';
-import { type ComposedMovement, composeMovements } from '../../src/kernel/movement.ts';
+import { type ComposedMovement, composeMovements, type RangeCheck } from '../../src/kernel/movement.ts';
 import { textureLayout, type TextureLayout } from './layout.ts';
 import { floatLiteral, intLiteral, SourceWriter } from './writer.ts';
 
@@ -228,8 +228,8 @@ class ExprEmitter {
    */
   private chainValue(chain: ComposedMovement, shape: Shape, index: string): string {
     const w = this.writer;
-    const tests = chainTests(chain, shape);
-    if (tests === 'padding') return '0.0';
+    if (chain.padding) return '0.0';
+    const tests = chain.checks;
     const coords = this.coords(index, shape);
     const terms: [string, number][] = [];
     for (let a = 0; a < shape.length; a++) if (shape[a]! > 1 && chain.multiplier[a] !== 0) terms.push([coords[a]!, chain.multiplier[a]!]);
@@ -246,7 +246,7 @@ class ExprEmitter {
   }
 
   /** Returns the conditions for 0 <= offset + scale * coordinate < size, with the coordinate alone on one side when scale is 1 or -1. */
-  private testConditions(coordinate: string, test: ChainTest): string[] {
+  private testConditions(coordinate: string, test: RangeCheck): string[] {
     const conditions: string[] = [];
     if (test.scale === 1) {
       if (test.low) conditions.push(`${coordinate} >= ${floatLiteral(-test.offset)}`);
@@ -436,30 +436,6 @@ class ExprEmitter {
     for (let k = 0; k < 5; k++) w.close();
     return w.define('v', `Math.fround(${acc})`);
   }
-}
-
-/** A range check of a composed chain, with the sides that some coordinate fails. */
-interface ChainTest {
-  axis: number;
-  scale: number;
-  offset: number;
-  size: number;
-  low: boolean;
-  high: boolean;
-}
-
-/** Returns the range checks of `chain` over the coordinates of `shape` that can fail, or 'padding' when one always fails. */
-function chainTests(chain: ComposedMovement, shape: Shape): ChainTest[] | 'padding' {
-  const tests: ChainTest[] = [];
-  for (const check of chain.checks) {
-    // The term is monotonic in its coordinate, so its extremes are at the ends of the axis.
-    const last = check.axis < 0 ? check.offset : check.offset + check.scale * (shape[check.axis]! - 1);
-    const low = Math.min(check.offset, last);
-    const high = Math.max(check.offset, last);
-    if (high < 0 || low >= check.size) return 'padding';
-    if (low < 0 || high >= check.size) tests.push({ ...check, low: low < 0, high: high >= check.size });
-  }
-  return tests;
 }
 
 function unarySource(op: Extract<KernelExpr, { kind: 'unary' }>['op'], slope: number, x: string, w: SourceWriter): string {

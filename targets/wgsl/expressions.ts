@@ -9,7 +9,7 @@
 
 import { assertNever, type Node, numel, operands, type Shape, type UnaryOp, type BinaryOp } from '../../src/ir/graph.ts';
 import type { Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
-import { type ComposedMovement, composeMovements } from '../../src/kernel/movement.ts';
+import { type ComposedMovement, composeMovements, type RangeCheck } from '../../src/kernel/movement.ts';
 import type { KernelLayout } from './bindings.ts';
 import { emitContraction } from './contraction.ts';
 import { f32Literal, rowMajorStrides, u32Literal } from './literals.ts';
@@ -258,45 +258,21 @@ function binaryText(op: BinaryOp, a: string, b: string): string {
   }
 }
 
-/** A range check of a composed chain, with the sides that can fail for some coordinate. */
-interface ChainTest {
-  axis: number;
-  scale: number;
-  offset: number;
-  size: number;
-  low: boolean;
-  high: boolean;
-}
+/** A composed movement chain, or 'padding' when every element is padding. */
+type ChainPlan = ComposedMovement | 'padding';
 
-/** A composed movement chain with the range checks that can fail, or 'padding' when every element is padding. */
-type ChainPlan = (ComposedMovement & { tests: ChainTest[] }) | 'padding';
-
-/**
- * Composes the movement chain at expression `id` and keeps, of each range check, the sides that
- * some coordinate of the outer shape fails: a slice of padding often stays inside on one side.
- * Returns undefined when `id` does not start a composable chain.
- */
+/** Composes the movement chain at expression `id`; returns undefined when `id` does not start a composable chain. */
 function chainPlan(exprs: readonly KernelExpr[], id: number): ChainPlan | undefined {
   const chain = composeMovements(exprs, id);
   if (chain === undefined) return undefined;
-  const shape = exprs[id]!.shape;
-  const tests: ChainTest[] = [];
-  for (const check of chain.checks) {
-    // The term is monotonic in its coordinate, so its extremes are at the ends of the axis.
-    const last = check.axis < 0 ? check.offset : check.offset + check.scale * (shape[check.axis]! - 1);
-    const low = Math.min(check.offset, last);
-    const high = Math.max(check.offset, last);
-    if (high < 0 || low >= check.size) return 'padding';
-    if (low < 0 || high >= check.size) tests.push({ ...check, low: low < 0, high: high >= check.size });
-  }
-  return { ...chain, tests };
+  return chain.padding ? 'padding' : chain;
 }
 
 /** Emits the value of a composed chain: its leaf's function at the mapped index, or zero where a test fails. */
 function chainValue(chain: ChainPlan, shape: Shape, index: number, coordinates: Coordinates): string[] {
   const v = `v${index}`;
   if (chain === 'padding') return [`let ${v} = 0.0;`];
-  if (chain.tests.length === 0) return [`let ${v} = expr${chain.leaf}(${mappedIndex(shape, chain.multiplier, chain.base)});`];
+  if (chain.checks.length === 0) return [`let ${v} = expr${chain.leaf}(${mappedIndex(shape, chain.multiplier, chain.base)});`];
   // Coordinates are i32 variables here, shared by the tests and the index of every chain in this function.
   const lines: string[] = [];
   const strides = rowMajorStrides(shape);
@@ -310,7 +286,7 @@ function chainValue(chain: ChainPlan, shape: Shape, index: number, coordinates: 
     }
     return name;
   };
-  const conditions = chain.tests.flatMap((test) => testConditions(named(test.axis), test));
+  const conditions = chain.checks.flatMap((test) => testConditions(named(test.axis), test));
   const terms: string[] = [];
   for (let a = 0; a < shape.length; a++) {
     if (shape[a]! > 1 && chain.multiplier[a] !== 0) terms.push(`${named(a)} * ${chain.multiplier[a]}`);
@@ -320,7 +296,7 @@ function chainValue(chain: ChainPlan, shape: Shape, index: number, coordinates: 
 }
 
 /** Returns the i32 conditions for 0 <= offset + scale * name < size, with the coordinate alone on one side when scale is 1 or -1. */
-function testConditions(name: string, test: ChainTest): string[] {
+function testConditions(name: string, test: RangeCheck): string[] {
   const conditions: string[] = [];
   if (test.scale === 1) {
     if (test.low) conditions.push(`${name} >= ${-test.offset}`);

@@ -8,30 +8,7 @@ import { Builder } from '../../src/ir/builder.ts';
 import { numel, type NodeId, type Shape } from '../../src/ir/graph.ts';
 import { composeMovements } from '../../src/kernel/movement.ts';
 import { runGraph } from '../../targets/ref/run.ts';
-
-type Movement = { op: 'permute' | 'slice' | 'flip' | 'pad' | 'broadcast'; choice: number; size: number };
-
-/** Applies one movement to `x`, with arguments chosen to be valid for its shape. */
-function applyMovement(b: Builder, x: NodeId, m: Movement): NodeId {
-  const shape = b.shape(x);
-  const rank = shape.length;
-  const axis = m.choice % rank;
-  switch (m.op) {
-    case 'permute':
-      return b.permute(x, shape.map((_, a) => (a + m.choice) % rank));
-    case 'slice': {
-      const start = shape.map((d, a) => (a === axis ? Math.min(m.size % 3, d - 1) : 0));
-      return b.slice(x, start, [...shape], shape.map((_, a) => (a === axis ? 1 + (m.choice % 2) : 1)));
-    }
-    case 'flip':
-      return b.flip(x, [axis]);
-    case 'pad':
-      return b.pad(x, shape.map((_, a) => (a === axis ? m.size % 3 : 0)), shape.map((_, a) => (a === axis ? m.choice % 2 : 0)), shape.map(() => 0));
-    case 'broadcast':
-      // Broadcasts keep the rank, so a size-1 axis of the input is needed: slice one out first.
-      return b.broadcastTo(b.slice(x, shape.map(() => 0), shape.map((d, a) => (a === axis ? 1 : d)), shape.map(() => 1)), shape.map((d, a) => (a === axis ? 1 + m.size : d)));
-  }
-}
+import { applyMovement, type RandomMovement } from '../ops/movement-cases.ts';
 
 /** Returns the composed map's value at every output element: input element leaf index + 1, or 0 in padding. */
 function composedValues(b: Builder, out: NodeId, input: NodeId): Float32Array {
@@ -47,7 +24,7 @@ function composedValues(b: Builder, out: NodeId, input: NodeId): Float32Array {
       coord[a] = rest % shape[a]!;
       rest = Math.floor(rest / shape[a]!);
     }
-    const inside = chain!.checks.every((c) => {
+    const inside = !chain!.padding && chain!.checks.every((c) => {
       const t = c.offset + (c.axis < 0 ? 0 : c.scale * coord[c.axis]!);
       return t >= 0 && t < c.size;
     });
@@ -60,7 +37,7 @@ function composedValues(b: Builder, out: NodeId, input: NodeId): Float32Array {
 describe('composeMovements', () => {
   it('random chains match the reference', () => {
     const movement = fc.record({
-      op: fc.constantFrom<Movement['op']>('permute', 'slice', 'flip', 'pad', 'broadcast'),
+      op: fc.constantFrom<RandomMovement['op']>('permute', 'slice', 'flip', 'pad', 'broadcast'),
       choice: fc.nat(5),
       size: fc.nat(5),
     });
@@ -97,13 +74,27 @@ describe('composeMovements', () => {
     // pad's 1, and the column axis keeps the pad's shift of 1.
     expect(chain.multiplier).toEqual([9, 27, -3, -1]);
     expect(chain.base).toBe(2 * 3 + 3);
+    // Rows 0..3 can only pass the end of the 3 kernel rows, and columns 0..3 shifted by -1 only the start.
     expect(chain.checks).toEqual([
-      { axis: 2, scale: 1, offset: 0, size: 3 },
-      { axis: 3, scale: 1, offset: -1, size: 3 },
+      { axis: 2, scale: 1, offset: 0, size: 3, low: false, high: true },
+      { axis: 3, scale: 1, offset: -1, size: 3, low: true, high: false },
     ]);
+    expect(chain.padding).toBe(false);
     b.output('out', slice);
     const data = Float32Array.from({ length: 54 }, (_, i) => i + 1);
     expect(composedValues(b, slice, w)).toEqual(runGraph(b.graph, { x: { shape: [2, 3, 3, 3], data }, w: { shape: [2, 3, 3, 3], data } }).out!.data);
+  });
+
+  it('drops checks that cannot fail', () => {
+    const b = new Builder();
+    const x = b.input('x', [3, 4]);
+    const padded = b.pad(x, [0, 2], [0, 2], [0, 0]);
+    // Columns 2..5 of the padded [3, 8] are x itself, and columns 0..1 are padding only.
+    const interior = composeMovements(b.graph.nodes, b.slice(padded, [0, 2], [3, 6], [1, 1]))!;
+    expect(interior.checks).toEqual([]);
+    expect(interior.padding).toBe(false);
+    const border = composeMovements(b.graph.nodes, b.slice(padded, [0, 0], [3, 2], [1, 1]))!;
+    expect(border.padding).toBe(true);
   });
 
   it('stops at reshape and interior padding', () => {

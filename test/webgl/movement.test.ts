@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { webglKernelSources } from '../../targets/webgl/index.ts';
-import { applyMovement, MOVEMENT_CASES, type RandomMovement } from '../wgsl/movement-cases.ts';
+import { applyMovement, MOVEMENT_CASES, type RandomMovement } from '../ops/movement-cases.ts';
 import { buildGraph, expectExact, MODES, randomFeeds } from './helpers.ts';
 
 describe('webgl movement chains', () => {

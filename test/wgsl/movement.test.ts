@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildGraph, randomFeeds } from '../cpu/helpers.ts';
 import { expectExact } from './helpers.ts';
-import { applyMovement, MOVEMENT_CASES, type RandomMovement } from './movement-cases.ts';
+import { applyMovement, MOVEMENT_CASES, type RandomMovement } from '../ops/movement-cases.ts';
 import { wgslKernelSources } from '../../targets/wgsl/index.ts';
 
 describe('wgsl movement chains (exact)', () => {

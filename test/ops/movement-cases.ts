@@ -1,4 +1,4 @@
-// Kernels with composed movement chains, shared by the wgsl and webgl movement tests. Every case
+// Kernels with composed movement chains, shared by the cpu, wgsl and webgl movement tests. Every case
 // adds or selects values without rounding, so each target must match the reference exactly.
 
 import type { Builder } from '../../src/ir/builder.ts';
