@@ -77,7 +77,9 @@ export class WgslProgram {
       checkTensorSize(device, name, buffer);
       if (arenaOf(buffer) !== 'feeds') continue;
       this.feedOffsets[buffer.id] = feedBytes;
-      feedBytes += Math.ceil(buffer.bytes / alignment) * alignment;
+      // An empty tensor still binds 4 bytes (bindingBytes), so it gets a slot of its own, as the
+      // work arena's planner gives every buffer at least one aligned slot.
+      feedBytes += Math.ceil(Math.max(buffer.bytes, 1) / alignment) * alignment;
     }
     this.feedArena = this.createArena('feed', Math.max(feedBytes, 256), USAGE_STORAGE | USAGE_COPY_DST | USAGE_COPY_SRC);
     this.workArena = this.createArena('work', Math.max(program.peakBytes, 256), USAGE_STORAGE | USAGE_COPY_SRC);
@@ -197,7 +199,7 @@ export class WgslProgram {
     if (layout.kind === 'separate') {
       return layout.slots.map((slot, binding) => {
         const info = this.program.buffers[slot.buffer]!;
-        return { binding, resource: { buffer: arenaBuffer(slot.arena), offset: offsetOf(info), size: Math.max(info.bytes, 4) } };
+        return { binding, resource: { buffer: arenaBuffer(slot.arena), offset: offsetOf(info), size: bindingBytes(info) } };
       });
     }
     const entries: GPUBindGroupEntry[] = layout.arenas.map((arena, binding) => {
@@ -277,6 +279,11 @@ export class WgslProgram {
     this.staging.destroy();
     for (const uniform of this.uniforms) uniform.destroy();
   }
+}
+
+/** Bytes that a binding of `buffer` covers: WebGPU rejects zero-size bindings, so an empty tensor binds 4. */
+function bindingBytes(buffer: BufferInfo): number {
+  return Math.max(buffer.bytes, 4);
 }
 
 function layoutEntries(layout: KernelLayout): GPUBindGroupLayoutEntry[] {
