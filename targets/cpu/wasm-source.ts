@@ -276,17 +276,36 @@ function col2imKernel(): string {
           ${set('at', add(get('rowBase'), `(i32.shl ${get('ix')} ${int(2)})`))}
           (f32.store ${get('at')} (f32.add (f32.load ${get('at')})
             (f32.load ${add(get('tRow'), `(i32.shl ${add(mul(get('oy'), get('OW')), get('ox'))} ${int(2)})`)})))))`;
+  // At stride 2, four pixels whose targets lie inside the row add to the even lanes of two vectors
+  // of dx, and the odd lanes keep their bits. The sums are the scalar code's, in the same order.
+  const evenLanes = (sum: string, kept: string): string =>
+    `(i8x16.shuffle 0 1 2 3 20 21 22 23 8 9 10 11 28 29 30 31 ${sum} ${kept})`;
+  const quad = `${set('at', add(get('rowBase'), `(i32.shl ${get('ix')} ${int(2)})`))}
+          ${set('four', `(v128.load ${add(get('tRow'), `(i32.shl ${add(mul(get('oy'), get('OW')), get('ox'))} ${int(2)})`)})`)}
+          ${set('low', `(v128.load ${get('at')})`)}
+          ${set('high', `(v128.load offset=16 ${get('at')})`)}
+          (v128.store ${get('at')} ${evenLanes(`(f32x4.add ${get('low')} (i8x16.shuffle 0 1 2 3 0 1 2 3 4 5 6 7 4 5 6 7 ${get('four')} ${get('four')}))`, get('low'))})
+          (v128.store offset=16 ${get('at')} ${evenLanes(`(f32x4.add ${get('high')} (i8x16.shuffle 8 9 10 11 8 9 10 11 12 13 14 15 12 13 14 15 ${get('four')} ${get('four')}))`, get('high'))})
+          ${set('ox', add(get('ox'), int(4)))}`;
+  const step = `${set('ix', add(`(i32.sub ${mul(get('ox'), get('stride'))} ${get('left')})`, get('kx')))}
+        (if (i32.and (i32.and (i32.eq ${get('stride')} ${int(2)}) (i32.lt_s ${add(get('ox'), int(3))} ${get('OW')}))
+            (i32.and (i32.ge_s ${get('ix')} ${int(0)}) (i32.lt_s ${add(get('ix'), int(7))} ${get('W')})))
+          (then ${quad})
+          (else ${pixel} ${set('ox', add(get('ox'), int(1)))}))`;
   const row = `${set('iy', add(`(i32.sub ${mul(get('oy'), get('stride'))} ${get('top')})`, get('ky')))}
       (if (i32.lt_u ${get('iy')} ${get('H')}) (then
         ${set('rowBase', add(get('plane'), `(i32.shl ${mul(get('iy'), get('W'))} ${int(2)})`))}
         ${set('ox', int(0))}
-        ${whileBelow('ox', get('OW'), pixel)}))`;
+        (block $row_done (loop $row_next
+          (br_if $row_done (i32.ge_s ${get('ox')} ${get('OW')}))
+          ${step}
+          (br $row_next)))))`;
   const tap = `${set('t', add(mul(add(mul(get('c'), get('KH')), get('ky')), get('KW')), get('kx')))}
     ${set('tRow', add(add(get('src'), mul(get('ng'), get('blockBytes'))), mul(get('t'), get('ldc'))))}
     ${set('oy', int(0))}
     ${whileBelow('oy', get('OH'), row)}`;
   return `(func (export "col2im") ${params(names)}
-  ${locals(['start', 'end', 'u', 'n', 'g', 'c', 'ng', 'plane', 'ky', 'kx', 't', 'tRow', 'oy', 'ox', 'iy', 'ix', 'rowBase', 'at'])}
+  ${locals(['start', 'end', 'u', 'n', 'g', 'c', 'ng', 'plane', 'ky', 'kx', 't', 'tRow', 'oy', 'ox', 'iy', 'ix', 'rowBase', 'at'])} ${locals(['four', 'low', 'high'], 'v128')}
   ${shareOf(mul(mul(get('N'), get('G')), get('cpg')))}
   ${set('u', get('start'))}
   ${whileBelow(
