@@ -1,6 +1,7 @@
 // Kernels with composed movement chains, shared by the cpu, wgsl and webgl movement tests. Every case
 // adds or selects values without rounding, so each target must match the reference exactly.
 
+import fc from 'fast-check';
 import type { Builder } from '../../src/ir/builder.ts';
 import type { NodeId, Shape } from '../../src/ir/graph.ts';
 
@@ -87,4 +88,17 @@ export function applyMovement(b: Builder, x: NodeId, m: RandomMovement): NodeId 
       return b.broadcastTo(one, shape.map((d, a) => (a === axis ? 2 + m.size : d)));
     }
   }
+}
+
+/** Generates a random input shape of rank 1 to 4 and a chain of 1 to `maxMovements` random movements. */
+export function movementChains(maxMovements: number): fc.Arbitrary<{ shape: number[]; movements: RandomMovement[] }> {
+  const movement = fc.record({
+    op: fc.constantFrom<RandomMovement['op']>('permute', 'slice', 'flip', 'pad', 'broadcast'),
+    choice: fc.nat(5),
+    size: fc.nat(5),
+  });
+  return fc.record({
+    shape: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
+    movements: fc.array(movement, { minLength: 1, maxLength: maxMovements }),
+  });
 }

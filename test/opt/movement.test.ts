@@ -8,7 +8,7 @@ import { Builder } from '../../src/ir/builder.ts';
 import { numel, type NodeId, type Shape } from '../../src/ir/graph.ts';
 import { composeMovements } from '../../src/kernel/movement.ts';
 import { runGraph } from '../../targets/ref/run.ts';
-import { applyMovement, type RandomMovement } from '../ops/movement-cases.ts';
+import { applyMovement, movementChains } from '../ops/movement-cases.ts';
 
 /** Returns the composed map's value at every output element: input element leaf index + 1, or 0 in padding. */
 function composedValues(b: Builder, out: NodeId, input: NodeId): Float32Array {
@@ -36,17 +36,8 @@ function composedValues(b: Builder, out: NodeId, input: NodeId): Float32Array {
 
 describe('composeMovements', () => {
   it('random chains match the reference', () => {
-    const movement = fc.record({
-      op: fc.constantFrom<RandomMovement['op']>('permute', 'slice', 'flip', 'pad', 'broadcast'),
-      choice: fc.nat(5),
-      size: fc.nat(5),
-    });
-    const chain = fc.record({
-      shape: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
-      movements: fc.array(movement, { minLength: 1, maxLength: 6 }),
-    });
     fc.assert(
-      fc.property(chain, ({ shape, movements }) => {
+      fc.property(movementChains(6), ({ shape, movements }) => {
         const b = new Builder();
         const x = b.input('x', shape);
         const out = movements.reduce((node, m) => applyMovement(b, node, m), x);

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { webglKernelSources } from '../../targets/webgl/index.ts';
-import { applyMovement, MOVEMENT_CASES, type RandomMovement } from '../ops/movement-cases.ts';
+import { applyMovement, MOVEMENT_CASES, movementChains } from '../ops/movement-cases.ts';
 import { buildGraph, expectExact, MODES, randomFeeds } from './helpers.ts';
 
 describe('webgl movement chains', () => {
@@ -35,17 +35,8 @@ for (const { mode, skip } of MODES) {
     }
 
     it('random chains', async () => {
-      const movement = fc.record({
-        op: fc.constantFrom<RandomMovement['op']>('permute', 'slice', 'flip', 'pad', 'broadcast'),
-        choice: fc.nat(5),
-        size: fc.nat(5),
-      });
-      const chain = fc.record({
-        shape: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 }),
-        movements: fc.array(movement, { minLength: 1, maxLength: 5 }),
-      });
       await fc.assert(
-        fc.asyncProperty(chain, async ({ shape, movements }) => {
+        fc.asyncProperty(movementChains(5), async ({ shape, movements }) => {
           const graph = buildGraph({ y: shape }, (b, x) => {
             const moved = movements.reduce((node, m) => applyMovement(b, node, m), x.y!);
             // The add keeps the chain inside a kernel instead of copying it to the output buffer.
