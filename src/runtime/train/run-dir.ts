@@ -8,7 +8,7 @@ import { kimgLabel } from '../checkpoint.ts';
 import { writeImageGrid } from '../images.ts';
 import { writeLossPlot } from '../plot.ts';
 import type { Tensor } from '../tensor.ts';
-import type { TrainOptions } from './options.ts';
+import { InputError, type TrainOptions } from './options.ts';
 
 /** One line of log.jsonl: the means over the iterations of one tick. */
 export interface TickRecord {
@@ -60,14 +60,17 @@ export function writeOptions(dir: string, saved: SavedOptions): void {
   writeFileAtomic(join(dir, OPTIONS_NAME), JSON.stringify(saved, null, 2) + '\n');
 }
 
-/** Returns the options a run was started with, or undefined when the run has no options.json. */
+/**
+ * Returns the options a run was started with, or undefined when the run has no options.json.
+ * Throws InputError when the file cannot be read or parsed, so --resume exits 1 with its path.
+ */
 export function readOptions(dir: string): SavedOptions | undefined {
   const path = join(dir, OPTIONS_NAME);
   if (!existsSync(path)) return undefined;
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as SavedOptions;
   } catch (error) {
-    throw new Error(`${path}: invalid JSON: ${(error as Error).message}`);
+    throw new InputError(`${path}: invalid JSON: ${(error as Error).message}`);
   }
 }
 
