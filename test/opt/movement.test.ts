@@ -24,9 +24,11 @@ function composedValues(b: Builder, out: NodeId, input: NodeId): Float32Array {
       coord[a] = rest % shape[a]!;
       rest = Math.floor(rest / shape[a]!);
     }
+    // Only the flagged sides are tested, as the wgsl and webgl generators do, so a side that
+    // some coordinate fails but is not flagged shows up as a wrong value.
     const inside = !chain!.padding && chain!.checks.every((c) => {
       const t = c.offset + (c.axis < 0 ? 0 : c.scale * coord[c.axis]!);
-      return t >= 0 && t < c.size;
+      return (!c.low || t >= 0) && (!c.high || t < c.size);
     });
     const index = chain!.base + coord.reduce((sum, c, a) => sum + c * chain!.multiplier[a]!, 0);
     values[i] = inside ? index + 1 : 0;
