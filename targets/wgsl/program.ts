@@ -81,17 +81,26 @@ export class WgslProgram {
       // work arena's planner gives every buffer at least one aligned slot.
       feedBytes += Math.ceil(Math.max(buffer.bytes, 1) / alignment) * alignment;
     }
-    this.feedArena = this.createArena('feed', Math.max(feedBytes, 256), USAGE_STORAGE | USAGE_COPY_DST | USAGE_COPY_SRC);
-    this.workArena = this.createArena('work', Math.max(program.peakBytes, 256), USAGE_STORAGE | USAGE_COPY_SRC);
-    for (const buffer of program.buffers) {
-      if (buffer.source.kind === 'literal') device.queue.writeBuffer(this.feedArena, this.feedOffsets[buffer.id]!, buffer.source.data);
-    }
     let stagingBytes = 0;
     for (const [output, buffer] of program.outputs) {
       this.outputOffsets.set(output, stagingBytes);
       stagingBytes += Math.ceil(program.buffers[buffer]!.bytes / 4) * 4;
     }
-    this.staging = device.createBuffer({ label: `${name} outputs`, size: Math.max(stagingBytes, 4), usage: USAGE_MAP_READ | USAGE_COPY_DST });
+    // The caller gets no program when construction throws, so buffers created before the throw are freed here.
+    const created: GPUBuffer[] = [];
+    try {
+      this.feedArena = this.createArena('feed', Math.max(feedBytes, 256), USAGE_STORAGE | USAGE_COPY_DST | USAGE_COPY_SRC);
+      created.push(this.feedArena);
+      this.workArena = this.createArena('work', Math.max(program.peakBytes, 256), USAGE_STORAGE | USAGE_COPY_SRC);
+      created.push(this.workArena);
+      this.staging = device.createBuffer({ label: `${name} outputs`, size: Math.max(stagingBytes, 4), usage: USAGE_MAP_READ | USAGE_COPY_DST });
+    } catch (error) {
+      for (const buffer of created) buffer.destroy();
+      throw error;
+    }
+    for (const buffer of program.buffers) {
+      if (buffer.source.kind === 'literal') device.queue.writeBuffer(this.feedArena, this.feedOffsets[buffer.id]!, buffer.source.data);
+    }
   }
 
   /** Fuses `graph` for the device's limits (or `overrides`), compiles every kernel and checks that the device accepts them. */

@@ -25,6 +25,33 @@ function failingBuffers(device: GPUDevice, failures: number): GPUDevice {
   });
 }
 
+/**
+ * Returns a proxy of `device` whose createBuffer throws on call number `failAt` (from 1), and whose
+ * other buffers push their label to `destroyed` when destroyed.
+ */
+function failingNthBuffer(device: GPUDevice, failAt: number, destroyed: string[]): GPUDevice {
+  let calls = 0;
+  return new Proxy(device, {
+    get(target, property) {
+      if (property === 'createBuffer') {
+        return (descriptor: GPUBufferDescriptor): GPUBuffer => {
+          calls++;
+          if (calls === failAt) throw new Error('injected createBuffer failure');
+          const buffer = target.createBuffer(descriptor);
+          const destroy = buffer.destroy.bind(buffer);
+          buffer.destroy = () => {
+            destroyed.push(buffer.label);
+            destroy();
+          };
+          return buffer;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 describe('wgsl setup failures', () => {
   it('device retries after no adapter', async () => {
     // Runs first in this file, so no earlier test has created the shared device.
@@ -50,5 +77,22 @@ describe('wgsl setup failures', () => {
     await expect(program.run(feeds)).rejects.toThrow('injected createBuffer failure');
     const result = await program.run(feeds);
     expect(Array.from(result.out!.data)).toEqual([2, -4, 1]);
+  });
+
+  it('frees arenas made before a failure', async () => {
+    const { device } = await sharedDevice();
+    const destroyed: string[] = [];
+    // The feed arena is the first buffer of a program and the work arena the second.
+    const target = createWgslTarget({ device: failingNthBuffer(device, 2, destroyed) });
+    const b = new Builder();
+    const x = b.input('x', [3]);
+    b.output('out', b.mul(x, x));
+    const program = target.compile(b.graph, 'partial');
+    const feeds = { x: { shape: [3], data: Float32Array.of(1, -2, 0.5) } };
+
+    await expect(program.run(feeds)).rejects.toThrow('injected createBuffer failure');
+    expect(destroyed).toEqual(['partial feed arena']);
+    const result = await program.run(feeds);
+    expect(Array.from(result.out!.data)).toEqual([1, 4, 0.25]);
   });
 });
