@@ -16,7 +16,7 @@ import { FusedCpuProgram } from '../../targets/cpu/fused-program.ts';
 import { generatedModule } from '../../targets/cpu/assemble.ts';
 import { CpuRuntime, cpuRuntime } from '../../targets/cpu/runtime.ts';
 import { runFused } from '../../targets/ref/fused.ts';
-import { MOVEMENT_CASES } from '../ops/movement-cases.ts';
+import { applyMovement, MOVEMENT_CASES, movementChains } from '../ops/movement-cases.ts';
 import { buildGraph, cpu1, cpu2, cpu2OpByOp, expectClose, expectExact, expectIdentical, fashion32, randomFeeds, stepFeeds } from './helpers.ts';
 
 /** Builds instance norm over H and W with a per-channel scale and bias: (x - mean) / sqrt(var + 1e-8) * s + b. */
@@ -127,6 +127,26 @@ describe('cpu fused kernels', () => {
       const graph = buildGraph(inputs, build);
       await expect(expectExact(graph, randomFeeds(graph, name.length)), name).resolves.toBeUndefined();
     }
+  });
+
+  it('random movement chains equal ref exactly', async () => {
+    // A last axis of a multiple of 4 takes the generator's lane shortcut (lane l of a vector differs
+    // from lane 0 only in the last coordinate), and a sum over it the vectorized reduction.
+    const chains = movementChains(6).map(({ shape, movements }) => ({
+      shape: shape.map((d, a) => (a === shape.length - 1 ? 4 * d : d)),
+      movements,
+    }));
+    await fc.assert(
+      fc.asyncProperty(chains, fc.boolean(), async ({ shape, movements }, reduce) => {
+        const graph = buildGraph({ y: shape }, (b, x) => {
+          const moved = movements.reduce((node, m) => applyMovement(b, node, m), x.y!);
+          const doubled = b.add(moved, moved);
+          return reduce ? b.sum(doubled, [b.shape(doubled).length - 1], true) : doubled;
+        });
+        await expectExact(graph, randomFeeds(graph, 13));
+      }),
+      { numRuns: 40, seed: 17 },
+    );
   });
 
   it('instance norm row kernels equal ref exactly', async () => {
