@@ -9,6 +9,7 @@ import type { ModelSpec, TrainRecipe } from '../../model/spec.ts';
 import { buildGenerator } from '../../layers/programs.ts';
 import { CheckpointError, findLatestCheckpoint, loadCheckpoint } from '../checkpoint.ts';
 import { writeImageGrid } from '../images.ts';
+import { SafetensorsError } from '../safetensors.ts';
 import { train } from '../trainer.ts';
 import { attachNegativeValues, defaultKimg, describeParseError, InputError, parseTrainArgs, TRAIN_OPTIONS_HELP, usageHint, UsageError } from './options.ts';
 import { latentsForSeeds, sampleImages, truncationVector } from './sample.ts';
@@ -232,7 +233,8 @@ export async function reportErrors(body: () => Promise<number>, program?: string
       process.stderr.write(`${prefix} ${error.message}\n${hint}`);
       return 2;
     }
-    if (error instanceof InputError || error instanceof CheckpointError || (error instanceof Error && error.name === 'DataError')) {
+    const badInput = error instanceof InputError || error instanceof CheckpointError || error instanceof SafetensorsError;
+    if (badInput || (error instanceof Error && error.name === 'DataError')) {
       process.stderr.write(`${prefix} ${error.message}\n`);
       return 1;
     }
