@@ -276,8 +276,9 @@ function col2imKernel(): string {
           ${set('at', add(get('rowBase'), `(i32.shl ${get('ix')} ${int(2)})`))}
           (f32.store ${get('at')} (f32.add (f32.load ${get('at')})
             (f32.load ${add(get('tRow'), `(i32.shl ${add(mul(get('oy'), get('OW')), get('ox'))} ${int(2)})`)})))))`;
-  // At stride 2, four pixels whose targets lie inside the row add to the even lanes of two vectors
-  // of dx, and the odd lanes keep their bits. The sums are the scalar code's, in the same order.
+  // At stride 2, four pixels add to the even lanes of two vectors of dx, and the odd lanes keep
+  // their bits. Both vectors, 8 floats, must lie inside the row, so four pixels at the right edge
+  // run the scalar code. The sums are the scalar code's, in the same order.
   const evenLanes = (sum: string, kept: string): string =>
     `(i8x16.shuffle 0 1 2 3 20 21 22 23 8 9 10 11 28 29 30 31 ${sum} ${kept})`;
   const quad = `${set('at', add(get('rowBase'), `(i32.shl ${get('ix')} ${int(2)})`))}
