@@ -29,7 +29,10 @@ describe('sganc', () => {
   it('rejects an unknown command', () => {
     const result = sganc(['trian']);
     expect(result.status).toBe(2);
-    expect(result.stderr).toBe("sganc: error: unknown command 'trian'\nRun 'sganc --help' for the commands.\n");
+    expect(result.stderr).toBe("sganc: error: unknown command 'trian'; did you mean 'train'?\nRun 'sganc --help' for the commands.\n");
+    const unrelated = sganc(['xyz']);
+    expect(unrelated.status).toBe(2);
+    expect(unrelated.stderr).toBe("sganc: error: unknown command 'xyz'\nRun 'sganc --help' for the commands.\n");
   });
 
   it('prints a hint, not the help, on usage errors', () => {
@@ -38,6 +41,9 @@ describe('sganc', () => {
       [['check'], 'sganc check: error: expected one model file, got 0 arguments'],
       [['eval', 'model.sgan'], 'sganc eval: error: missing required option --network'],
       [['generate', 'run', '--bogus'], "sganc generate: error: unknown option '--bogus'"],
+      [['check', 'model.sgan', '--jsn'], "sganc check: error: unknown option '--jsn'; did you mean '--json'?"],
+      [['eval', 'model.sgan', '--netwrk', 'generator'], "sganc eval: error: unknown option '--netwrk'; did you mean '--network'?"],
+      [['generate', 'run', '--seed', '1'], "sganc generate: error: unknown option '--seed'; did you mean '--seeds'?"],
     ];
     for (const [args, message] of cases) {
       const result = sganc(args);

@@ -1,6 +1,7 @@
 // `sganc`: dispatches to the command named by the first argument. Exit codes: 0 success, 1 errors
 // in the input (diagnostics, unreadable files), 2 usage errors.
 import { commands } from './commands/index.ts';
+import { closestName } from '../runtime/train/options.ts';
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -32,7 +33,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (command === undefined) {
-    process.stderr.write(`sganc: error: unknown command '${name}'\nRun 'sganc --help' for the commands.\n`);
+    const suggestion = closestName(name, commands.map((c) => c.name));
+    const hint = suggestion === undefined ? '' : `; did you mean '${suggestion}'?`;
+    process.stderr.write(`sganc: error: unknown command '${name}'${hint}\nRun 'sganc --help' for the commands.\n`);
     return 2;
   }
   const run = await command.load();

@@ -1,11 +1,10 @@
 // `sganc check`: checks a model and prints a summary table, or the summary as JSON.
-import { parseArgs } from 'node:util';
 import { checkFile } from '../../check/index.ts';
 import { countParams, summarizeModel } from '../../check/summary.ts';
 import type { ModelSpec } from '../../model/spec.ts';
 import { printDiagnostics } from '../load.ts';
 import { reportUsageError } from '../usage.ts';
-import { attachNegativeValues } from '../../runtime/train/options.ts';
+import { attachNegativeValues, parseCommandLine } from '../../runtime/train/options.ts';
 
 export const checkHelp = `Usage: sganc check FILE [--json]
 
@@ -22,7 +21,7 @@ Options:
 export function checkCommand(argv: string[]): number {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine({
       args: attachNegativeValues(argv),
       allowPositionals: true,
       options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },

@@ -1,6 +1,5 @@
 // `sganc compile`: writes the generated trainer and sampler of a model into a folder.
 
-import { parseArgs } from 'node:util';
 import { basename, join, relative } from 'node:path';
 
 import { compileModel, type ManifestProgram } from '../../emit/index.ts';
@@ -12,7 +11,7 @@ import { TargetError } from '../../runtime/train/targets.ts';
 import { readModelText } from './train.ts';
 import { loadModelOrExit } from '../load.ts';
 import { reportUsageError } from '../usage.ts';
-import { attachNegativeValues } from '../../runtime/train/options.ts';
+import { attachNegativeValues, parseCommandLine } from '../../runtime/train/options.ts';
 
 export const compileHelp = `Usage: sganc compile FILE [--target NAME] [--out DIR]
 
@@ -39,7 +38,7 @@ docs/debugging.md).`;
 export async function compileCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine({
       args: attachNegativeValues(argv),
       allowPositionals: true,
       options: {

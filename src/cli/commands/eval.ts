@@ -1,7 +1,6 @@
 // `sganc eval`: runs one network of a model at one stage on tensors from a safetensors file and
 // writes the outputs (and optionally gradients) to another safetensors file.
 
-import { parseArgs } from 'node:util';
 import { formatShape, sameShape } from '../../ir/graph.ts';
 import { RANDN_KEY_LIMIT } from '../../ir/rng.ts';
 import { buildEvalProgram, EVAL_NETWORKS, type EvalNetwork, type EvalRequest } from '../../layers/evaluate.ts';
@@ -14,7 +13,7 @@ import { getTarget, resolveTargetName, selectTargetName, TargetError } from '../
 import { TensorTooLargeError, WebGpuUnavailableError } from '../../../targets/wgsl/index.ts';
 import { WebglLayoutError } from '../../../targets/webgl/layout.ts';
 import { loadModelOrExit } from '../load.ts';
-import { attachNegativeValues } from '../../runtime/train/options.ts';
+import { attachNegativeValues, parseCommandLine, UsageError } from '../../runtime/train/options.ts';
 import { reportUsageError } from '../usage.ts';
 
 export const evalHelp = `Usage: sganc eval FILE --network NET --stage RES --params P --inputs I --out O [options]
@@ -45,9 +44,6 @@ Inputs by network: mapping z [N, z]; synthesis w [N, w] or style0, style1, ... [
 z [N, z]; discriminator x [N, C, RES, RES]. Synthesis and generator also accept noise.<layer>
 [N, 1, H, W] for every noise layer up to the stage. See docs/eval.md.`;
 
-/** A command line that cannot be run as given; exit code 2. */
-export class UsageError extends Error {}
-
 /** Inputs or parameters that do not fit the model; exit code 1. */
 export class EvalInputError extends Error {}
 
@@ -68,7 +64,7 @@ export interface EvalOptions {
 }
 
 export function parseEvalArgs(argv: string[]): EvalOptions | 'help' {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args: attachNegativeValues(argv),
     allowPositionals: true,
     options: {
@@ -268,7 +264,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   try {
     options = parseEvalArgs(argv);
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) return reportUsageError('eval', (error as Error).message);
+    if (error instanceof UsageError) return reportUsageError('eval', error.message);
     throw error;
   }
   if (options === 'help') {
@@ -301,9 +297,4 @@ export async function evalCommand(argv: string[]): Promise<number> {
     }
     throw error;
   }
-}
-
-function isParseArgsError(error: unknown): boolean {
-  const code = error instanceof TypeError ? (error as TypeError & { code?: unknown }).code : undefined;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }

@@ -1,10 +1,9 @@
 // `sganc fmt`: prints a .sgan file in canonical format, or rewrites it in place.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { formatDiagnostics } from '../../frontend/diagnostics.ts';
 import { formatSource } from '../../frontend/format.ts';
 import { reportUsageError } from '../usage.ts';
-import { attachNegativeValues } from '../../runtime/train/options.ts';
+import { attachNegativeValues, parseCommandLine } from '../../runtime/train/options.ts';
 
 export const fmtHelp = `Usage: sganc fmt FILE [--write]
 
@@ -20,7 +19,7 @@ Options:
 export function fmtCommand(argv: string[]): number {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine({
       args: attachNegativeValues(argv),
       allowPositionals: true,
       options: { write: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },

@@ -1,11 +1,10 @@
 // `sganc graph`: the layer graph of one network as it runs at one stage of progressive growing,
 // with every layer's output shape, as text or Graphviz dot.
-import { parseArgs } from 'node:util';
 import { describeLayer, layerName, layerOutputShape, type FeatureShape } from '../../check/layer-shapes.ts';
 import type { Layer, ModelSpec, NetworkName } from '../../model/spec.ts';
 import { loadModelOrExit } from '../load.ts';
 import { reportUsageError } from '../usage.ts';
-import { attachNegativeValues } from '../../runtime/train/options.ts';
+import { attachNegativeValues, parseCommandLine } from '../../runtime/train/options.ts';
 
 export const graphHelp = `Usage: sganc graph FILE --network NET --stage RES [--format text|dot]
 
@@ -45,7 +44,7 @@ export interface LayerGraph {
 export function graphCommand(argv: string[]): number {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine({
       args: attachNegativeValues(argv),
       allowPositionals: true,
       options: {

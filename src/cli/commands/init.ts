@@ -1,11 +1,10 @@
 // `sganc init`: writes freshly initialised parameters of a model to a safetensors file.
 
-import { parseArgs } from 'node:util';
 import { initParams } from '../../params/init.ts';
 import { SafetensorsError, writeSafetensors } from '../../runtime/safetensors.ts';
 import { loadModelOrExit } from '../load.ts';
 import { reportUsageError } from '../usage.ts';
-import { attachNegativeValues } from '../../runtime/train/options.ts';
+import { attachNegativeValues, parseCommandLine } from '../../runtime/train/options.ts';
 
 export const initHelp = `Usage: sganc init FILE --out PARAMS [--seed N]
 
@@ -22,7 +21,7 @@ Options:
 export async function initCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine({
       args: attachNegativeValues(argv),
       allowPositionals: true,
       options: {

@@ -2,11 +2,10 @@
 // progress and its newest checkpoint for sampling.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ensureWebApp } from '../../../web/server/build.ts';
 import { startServer } from '../../../web/server/http.ts';
 import { reportUsageError } from '../usage.ts';
-import { attachNegativeValues } from '../../runtime/train/options.ts';
+import { attachNegativeValues, parseCommandLine } from '../../runtime/train/options.ts';
 
 export const serveHelp = `Usage: sganc serve [RUN] [--port N] [--host ADDRESS]
 
@@ -28,7 +27,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export async function serveCommand(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
+    parsed = parseCommandLine({
       args: attachNegativeValues(argv),
       allowPositionals: true,
       options: {

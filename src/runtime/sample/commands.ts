@@ -2,14 +2,13 @@
 // all six and one function per command. Each runs the compiled generator of a checkpoint on
 // hand-built inputs.
 
-import { parseArgs } from 'node:util';
 
 import { loadDataset } from '../data.ts';
 import { writeImageGrid } from '../images.ts';
 import { Rng } from '../rng.ts';
 import { tensor, type Tensor, type TensorMap } from '../tensor.ts';
 import { reportErrors, parseSeeds } from '../train/entry.ts';
-import { attachNegativeValues, describeParseError, UsageError } from '../train/options.ts';
+import { attachNegativeValues, parseCommandLine, UsageError } from '../train/options.ts';
 import { latentsForSeeds, truncationVector } from '../train/sample.ts';
 import { CLASSIFIER_RES, FEATURE_DIM } from './classifier.ts';
 import { FeatureExtractor, featureDistance, realOrder } from './fd.ts';
@@ -72,12 +71,7 @@ interface Common {
 }
 
 function parse(argv: readonly string[], extra: OptionSpec): Parsed | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: attachNegativeValues(argv), strict: true, allowPositionals: true, options: { ...COMMON_OPTIONS, ...extra } });
-  } catch (error) {
-    throw new UsageError(describeParseError(error));
-  }
+  const parsed = parseCommandLine({ args: attachNegativeValues(argv), strict: true, allowPositionals: true, options: { ...COMMON_OPTIONS, ...extra } });
   if (parsed.values['help'] === true) return 'help';
   if (parsed.positionals.length !== 1) {
     throw new UsageError(`expected one run directory or checkpoint file, got ${parsed.positionals.length} arguments`);

@@ -3,7 +3,6 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 
 import type { ModelSpec, TrainRecipe } from '../../model/spec.ts';
 import { buildGenerator } from '../../layers/programs.ts';
@@ -11,7 +10,7 @@ import { CheckpointError, findLatestCheckpoint, loadCheckpoint } from '../checkp
 import { writeImageGrid } from '../images.ts';
 import { SafetensorsError } from '../safetensors.ts';
 import { train } from '../trainer.ts';
-import { attachNegativeValues, defaultKimg, describeParseError, InputError, parseTrainArgs, TRAIN_OPTIONS_HELP, usageHint, UsageError } from './options.ts';
+import { attachNegativeValues, defaultKimg, InputError, parseCommandLine, parseTrainArgs, TRAIN_OPTIONS_HELP, usageHint, UsageError } from './options.ts';
 import { latentsForSeeds, sampleImages, truncationVector } from './sample.ts';
 import { generatorParamNames, styleLayersAtStage } from './semantics.ts';
 import type { Tensor } from '../tensor.ts';
@@ -154,31 +153,27 @@ function styleMixing(
 }
 
 function parseSamplerArgs(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: attachNegativeValues(argv),
-      strict: true,
-      allowPositionals: false,
-      options: {
-        run: { type: 'string' },
-        checkpoint: { type: 'string' },
-        seeds: { type: 'string' },
-        psi: { type: 'string' },
-        cutoff: { type: 'string' },
-        'noise-seed': { type: 'string' },
-        'mix-seeds': { type: 'string' },
-        crossover: { type: 'string' },
-        raw: { type: 'boolean' },
-        cols: { type: 'string' },
-        scale: { type: 'string' },
-        out: { type: 'string' },
-        target: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (error) {
-    throw new UsageError(describeParseError(error));
-  }
+  return parseCommandLine({
+    args: attachNegativeValues(argv),
+    strict: true,
+    allowPositionals: false,
+    options: {
+      run: { type: 'string' },
+      checkpoint: { type: 'string' },
+      seeds: { type: 'string' },
+      psi: { type: 'string' },
+      cutoff: { type: 'string' },
+      'noise-seed': { type: 'string' },
+      'mix-seeds': { type: 'string' },
+      crossover: { type: 'string' },
+      raw: { type: 'boolean' },
+      cols: { type: 'string' },
+      scale: { type: 'string' },
+      out: { type: 'string' },
+      target: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
 }
 
 function checkpointFromArgs(run: string | undefined, file: string | undefined): string {

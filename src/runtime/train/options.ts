@@ -1,7 +1,7 @@
 // Command-line options of a training run, shared by `sganc train` and a generated `train.ts`, so both
 // accept the same flags with the same meaning.
 
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import type { TrainRecipe } from '../../model/spec.ts';
 
@@ -96,34 +96,29 @@ export interface ParsedTrainArgs {
  * {@link defaultKimg}). Throws UsageError on bad input.
  */
 export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number): ParsedTrainArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: attachNegativeValues(argv),
-      allowPositionals: true,
-      strict: true,
-      tokens: true,
-      options: {
-        data: { type: 'string' },
-        pad: { type: 'boolean' },
-        upscale: { type: 'boolean' },
-        target: { type: 'string' },
-        threads: { type: 'string' },
-        kimg: { type: 'string' },
-        'tick-kimg': { type: 'string' },
-        'snapshot-ticks': { type: 'string' },
-        'keep-checkpoints': { type: 'string' },
-        'metrics-ticks': { type: 'string' },
-        'metrics-samples': { type: 'string' },
-        out: { type: 'string' },
-        resume: { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(describeParseError(error));
-  }
+  const parsed = parseCommandLine({
+    args: attachNegativeValues(argv),
+    allowPositionals: true,
+    strict: true,
+    tokens: true,
+    options: {
+      data: { type: 'string' },
+      pad: { type: 'boolean' },
+      upscale: { type: 'boolean' },
+      target: { type: 'string' },
+      threads: { type: 'string' },
+      kimg: { type: 'string' },
+      'tick-kimg': { type: 'string' },
+      'snapshot-ticks': { type: 'string' },
+      'keep-checkpoints': { type: 'string' },
+      'metrics-ticks': { type: 'string' },
+      'metrics-samples': { type: 'string' },
+      out: { type: 'string' },
+      resume: { type: 'string' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const values = parsed.values;
   const given = new Set<keyof TrainOptions>();
   const mark = <K extends keyof TrainOptions>(key: K, present: boolean): void => {
@@ -166,13 +161,67 @@ export function parseTrainArgs(argv: readonly string[], defaultKimgValue: number
 }
 
 /**
+ * Runs Node's parseArgs and throws its errors as a UsageError. For a misspelt option, the message
+ * names the closest known one.
+ */
+export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UsageError(describeParseError(error, Object.keys(config.options ?? {})));
+  }
+}
+
+/**
+ * Returns the known name (of an option or a command) that `name` most likely misspells: the only
+ * one it is a prefix of, else the nearest within an edit distance of 2 (1 for names of up to 4 letters).
+ */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  const extensions = known.filter((candidate) => candidate.startsWith(name));
+  if (name.length > 0 && extensions.length === 1) return extensions[0];
+  const limit = name.length <= 4 ? 1 : 2;
+  let best: string | undefined;
+  let bestDistance = limit + 1;
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/**
+ * Returns the edit distance between two strings: the fewest insertions, deletions, substitutions
+ * and swaps of neighbouring letters (the optimal string alignment distance).
+ */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [Array.from({ length: b.length + 1 }, (_, j) => j)];
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      let best = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      row[j] = best;
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/**
  * Returns a short message for an error of Node's parseArgs: its unknown-option and missing-value
  * texts explain shell quoting at length, which hides the option the user mistyped.
  */
-export function describeParseError(error: unknown): string {
+export function describeParseError(error: unknown, known: readonly string[] = []): string {
   const message = error instanceof Error ? error.message : String(error);
   const unknown = /^Unknown option '([^']+)'/.exec(message);
-  if (unknown !== null) return `unknown option '${unknown[1]}'`;
+  if (unknown !== null) {
+    const option = unknown[1]!;
+    const suggestion = option.startsWith('--') ? closestName(option.slice(2), known) : undefined;
+    return `unknown option '${option}'${suggestion === undefined ? '' : `; did you mean '--${suggestion}'?`}`;
+  }
   const ambiguous = /^Option '([^' ]+)[^']*' argument is ambiguous/.exec(message);
   if (ambiguous !== null) return `option '${ambiguous[1]}' needs a value; write ${ambiguous[1]}=VALUE for a value that starts with '-'`;
   const missing = /^Option '([^' ]+)[^']*' argument missing/.exec(message);
