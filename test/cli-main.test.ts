@@ -1,6 +1,6 @@
 // The `sganc` dispatcher: help, version and unknown commands, run as a user runs them.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -44,6 +44,7 @@ describe('sganc', () => {
       [['check', 'model.sgan', '--jsn'], "sganc check: error: unknown option '--jsn'; did you mean '--json'?"],
       [['eval', 'model.sgan', '--netwrk', 'generator'], "sganc eval: error: unknown option '--netwrk'; did you mean '--network'?"],
       [['generate', 'run', '--seed', '1'], "sganc generate: error: unknown option '--seed'; did you mean '--seeds'?"],
+      [['metrics', 'run', '--scale', '3'], 'sganc metrics: error: --scale upscales written images, and metrics writes none'],
     ];
     for (const [args, message] of cases) {
       const result = sganc(args);
@@ -51,6 +52,19 @@ describe('sganc', () => {
       expect(result.stderr, command).toBe(`${message}\nRun 'sganc ${command} --help' for the options.\n`);
       expect(result.status, command).toBe(2);
     }
+  });
+
+  it('exits quietly on a closed pipe', async () => {
+    // The reader closes stdout before sganc writes, as `| head -1` does after its line.
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'sganc.mjs'), 'graph', join(ROOT, 'examples', 'fashion-32.sgan'), '--network', 'generator', '--stage', '32'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('prints the full help on --help', () => {

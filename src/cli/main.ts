@@ -18,7 +18,16 @@ function usage(): string {
   ].join('\n');
 }
 
+/** Exits quietly when the reader of stdout goes away, as in `sganc metrics RUN | head -1`. */
+function exitOnClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(0);
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  exitOnClosedPipe();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const stream = name === undefined ? process.stderr : process.stdout;

@@ -16,7 +16,7 @@ Options:
   --samples N         images per set, an integer in [10, 100000] (default 2000)
   --data SOURCE       real images: omit for the embedded Fashion-MNIST test split, 'fashion-mnist'
                       for Debian's full set, or a folder of images
-${COMMON_OPTIONS_HELP.replace('(default: the recipe\'s psi)', '(default 1, no truncation)')}`;
+${COMMON_OPTIONS_HELP.replace('(default: the recipe\'s psi)', '(default 1, no truncation)').replace(/^ {2}--scale N[^\n]*\n/m, '')}`;
 
 export function metricsCommand(argv: string[]): Promise<number> {
   return runMetrics(argv, { compile: compileCached, readText: readModelText }, metricsHelp);

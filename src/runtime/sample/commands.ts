@@ -412,6 +412,7 @@ export function runMetrics(argv: readonly string[], hooks: CompileHooks, help: s
   return reportErrors(async () => {
     const parsed = parse(argv, { metric: { type: 'string' }, samples: { type: 'string' }, data: { type: 'string' } });
     if (parsed === 'help') return printHelp(help);
+    if (stringOption(parsed, 'scale') !== undefined) throw new UsageError('--scale upscales written images, and metrics writes none');
     const metric = stringOption(parsed, 'metric') ?? 'fd';
     if (metric !== 'fd') throw new UsageError(`unknown --metric '${metric}'; the only metric is fd`);
     const count = integerOption(parsed, 'samples', 10, 100_000) ?? 2000;
