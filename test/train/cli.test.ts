@@ -2,7 +2,7 @@
 // embedded data, in a temporary working folder so the compile cache stays out of the repository.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -74,8 +74,14 @@ describe('sganc train', () => {
     const cwd = tempDir('cli-resume');
     const missing = join(cwd, 'nothere');
     const result = sganc(['train', MODEL, '--resume', missing, '--kimg', '0.004'], cwd);
-    expect(result.stderr).toBe(`sganc train: error: --resume ${missing}: options.json not found; is this a run directory?\n`);
+    expect(result.stderr).toBe(`sganc train: error: --resume ${missing}: directory not found\n`);
     expect(result.status).toBe(1);
+    // A directory that exists but holds no run.
+    const empty = join(cwd, 'empty');
+    mkdirSync(empty);
+    const notRun = sganc(['train', MODEL, '--resume', empty, '--kimg', '0.004'], cwd);
+    expect(notRun.stderr).toBe(`sganc train: error: --resume ${empty}: options.json not found; is this a run directory?\n`);
+    expect(notRun.status).toBe(1);
   });
 
   it('explains every option in --help', () => {
@@ -121,7 +127,7 @@ describe('sganc compile', () => {
 
     const missing = join(cwd, 'nothere');
     const resumed = tsx('train.ts', ['--resume', missing]);
-    expect(resumed.stderr).toBe(`train.ts: error: --resume ${missing}: options.json not found; is this a run directory?\n`);
+    expect(resumed.stderr).toBe(`train.ts: error: --resume ${missing}: directory not found\n`);
     expect(resumed.status).toBe(1);
 
     const unknown = tsx('train.ts', ['--bogus']);

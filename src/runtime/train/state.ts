@@ -1,6 +1,7 @@
 // The state of a training run: the mutable tensors and the JSON state, made fresh from the seed or
 // restored from the newest checkpoint of a run directory, and written back as a checkpoint.
 
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import type { ModelSpec, TrainRecipe } from '../../model/spec.ts';
@@ -110,6 +111,7 @@ export function mergeResumedOptions(
   options: TrainOptions,
   given: ReadonlySet<keyof TrainOptions> | undefined,
 ): TrainOptions {
+  if (!existsSync(resumeDir)) throw new InputError(`--resume ${resumeDir}: directory not found`);
   const saved = readOptions(resumeDir);
   if (saved === undefined) throw new InputError(`--resume ${resumeDir}: options.json not found; is this a run directory?`);
   const merged: TrainOptions = { ...options };
