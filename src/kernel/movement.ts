@@ -163,14 +163,38 @@ export function composeMovements(exprs: readonly KernelExpr[], id: number): Comp
 
   // The term is monotonic in its coordinate, so its extremes are at the ends of the axis. A side
   // that no coordinate fails needs no test, and a check that every coordinate fails makes padding.
-  const kept: RangeCheck[] = [];
+  const needed: RangeCheck[] = [];
   let padding = false;
   for (const check of checks) {
     const last = check.axis < 0 ? check.offset : check.offset + check.scale * (top.shape[check.axis]! - 1);
     const low = Math.min(check.offset, last);
     const high = Math.max(check.offset, last);
     if (high < 0 || low >= check.size) padding = true;
-    else if (low < 0 || high >= check.size) kept.push({ ...check, low: low < 0, high: high >= check.size });
+    else if (low < 0 || high >= check.size) needed.push({ ...check, low: low < 0, high: high >= check.size });
   }
-  return { leaf: current, multiplier, base, checks: kept, padding, length };
+  return { leaf: current, multiplier, base, checks: needed, padding, length };
+}
+
+/** A comparison of one coordinate with a constant. */
+export interface CoordinateBound {
+  op: '>=' | '<' | '<=' | '>';
+  value: number;
+}
+
+/**
+ * Returns the sides of `check` that can fail as comparisons of its coordinate alone, when its scale
+ * is 1 or -1, so generated code needs no multiply. Returns undefined for any other scale.
+ */
+export function coordinateBounds(check: RangeCheck): CoordinateBound[] | undefined {
+  const bounds: CoordinateBound[] = [];
+  if (check.scale === 1) {
+    if (check.low) bounds.push({ op: '>=', value: -check.offset });
+    if (check.high) bounds.push({ op: '<', value: check.size - check.offset });
+  } else if (check.scale === -1) {
+    if (check.low) bounds.push({ op: '<=', value: check.offset });
+    if (check.high) bounds.push({ op: '>', value: check.offset - check.size });
+  } else {
+    return undefined;
+  }
+  return bounds;
 }

@@ -279,8 +279,8 @@ function col2imKernel(): string {
   // At stride 2, four pixels add to the even lanes of two vectors of dx, and the odd lanes keep
   // their bits. Both vectors, 8 floats, must lie inside the row, so four pixels at the right edge
   // run the scalar code. The sums are the scalar code's, in the same order.
-  const evenLanes = (sum: string, kept: string): string =>
-    `(i8x16.shuffle 0 1 2 3 20 21 22 23 8 9 10 11 28 29 30 31 ${sum} ${kept})`;
+  const evenLanes = (sum: string, unchanged: string): string =>
+    `(i8x16.shuffle 0 1 2 3 20 21 22 23 8 9 10 11 28 29 30 31 ${sum} ${unchanged})`;
   const quad = `${set('at', add(get('rowBase'), `(i32.shl ${get('ix')} ${int(2)})`))}
           ${set('four', `(v128.load ${add(get('tRow'), `(i32.shl ${add(mul(get('oy'), get('OW')), get('ox'))} ${int(2)})`)})`)}
           ${set('low', `(v128.load ${get('at')})`)}

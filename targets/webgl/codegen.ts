@@ -12,7 +12,7 @@
 import { assertNever, type ConvAttrs, numel, type Shape } from '../../src/ir/graph.ts';
 import type { FusedProgram, Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
 import { contiguousStrides } from '../ref/movement.ts';
-import { type ComposedMovement, composeMovements, type RangeCheck } from '../../src/kernel/movement.ts';
+import { type ComposedMovement, composeMovements, coordinateBounds, type RangeCheck } from '../../src/kernel/movement.ts';
 import { textureLayout, type TextureLayout } from './layout.ts';
 import { floatLiteral, intLiteral, SourceWriter } from './writer.ts';
 
@@ -247,18 +247,12 @@ class ExprEmitter {
 
   /** Returns the conditions for 0 <= offset + scale * coordinate < size, with the coordinate alone on one side when scale is 1 or -1. */
   private testConditions(coordinate: string, test: RangeCheck): string[] {
+    const bounds = coordinateBounds(test);
+    if (bounds !== undefined) return bounds.map((bound) => `${coordinate} ${bound.op} ${floatLiteral(bound.value)}`);
+    const term = this.writer.define('k', linear(test.offset, [[coordinate, test.scale]]));
     const conditions: string[] = [];
-    if (test.scale === 1) {
-      if (test.low) conditions.push(`${coordinate} >= ${floatLiteral(-test.offset)}`);
-      if (test.high) conditions.push(`${coordinate} < ${floatLiteral(test.size - test.offset)}`);
-    } else if (test.scale === -1) {
-      if (test.low) conditions.push(`${coordinate} <= ${floatLiteral(test.offset)}`);
-      if (test.high) conditions.push(`${coordinate} > ${floatLiteral(test.offset - test.size)}`);
-    } else {
-      const term = this.writer.define('k', linear(test.offset, [[coordinate, test.scale]]));
-      if (test.low) conditions.push(`${term} >= 0.0`);
-      if (test.high) conditions.push(`${term} < ${intLiteral(test.size)}`);
-    }
+    if (test.low) conditions.push(`${term} >= 0.0`);
+    if (test.high) conditions.push(`${term} < ${intLiteral(test.size)}`);
     return conditions;
   }
 

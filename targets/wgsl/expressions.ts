@@ -9,7 +9,7 @@
 
 import { assertNever, type Node, numel, operands, type Shape, type UnaryOp, type BinaryOp } from '../../src/ir/graph.ts';
 import type { Kernel, KernelExpr } from '../../src/kernel/kernel.ts';
-import { type ComposedMovement, composeMovements, type RangeCheck } from '../../src/kernel/movement.ts';
+import { type ComposedMovement, composeMovements, coordinateBounds, type RangeCheck } from '../../src/kernel/movement.ts';
 import type { KernelLayout } from './bindings.ts';
 import { emitContraction } from './contraction.ts';
 import { f32Literal, rowMajorStrides, u32Literal } from './literals.ts';
@@ -56,9 +56,9 @@ function sameIndexMembers(kernel: Kernel, root: number): Set<number> {
 function mappedReads(kernel: Kernel, index: number): number[] {
   const expr = kernel.exprs[index]!;
   if (expr.kind === 'load' || sameIndex(expr)) return [];
-  const chain = chainPlan(kernel.exprs, index);
+  const chain = composeMovements(kernel.exprs, index);
   if (chain === undefined) return operands(expr as Node);
-  return chain === 'padding' ? [] : [chain.leaf];
+  return chain.padding ? [] : [chain.leaf];
 }
 
 function isContraction(expr: KernelExpr): expr is Extract<KernelExpr, { kind: 'matmul' | 'conv2d' | 'conv2dBackInput' | 'conv2dBackWeight' }> {
@@ -183,7 +183,7 @@ function emitValue(context: ExpressionContext, expr: KernelExpr, index: number, 
     case 'slice':
     case 'flip':
     case 'pad': {
-      const chain = chainPlan(context.kernel.exprs, index);
+      const chain = composeMovements(context.kernel.exprs, index);
       if (chain !== undefined) return chainValue(chain, expr.shape, index, coordinates);
       if (expr.kind !== 'pad') throw new Error(`internal error: ${expr.kind} e${index} of ${context.kernel.name} did not compose`);
       // A pad with interior padding ends every chain and maps its own index.
@@ -258,20 +258,10 @@ function binaryText(op: BinaryOp, a: string, b: string): string {
   }
 }
 
-/** A composed movement chain, or 'padding' when every element is padding. */
-type ChainPlan = ComposedMovement | 'padding';
-
-/** Composes the movement chain at expression `id`; returns undefined when `id` does not start a composable chain. */
-function chainPlan(exprs: readonly KernelExpr[], id: number): ChainPlan | undefined {
-  const chain = composeMovements(exprs, id);
-  if (chain === undefined) return undefined;
-  return chain.padding ? 'padding' : chain;
-}
-
 /** Emits the value of a composed chain: its leaf's function at the mapped index, or zero where a test fails. */
-function chainValue(chain: ChainPlan, shape: Shape, index: number, coordinates: Coordinates): string[] {
+function chainValue(chain: ComposedMovement, shape: Shape, index: number, coordinates: Coordinates): string[] {
   const v = `v${index}`;
-  if (chain === 'padding') return [`let ${v} = 0.0;`];
+  if (chain.padding) return [`let ${v} = 0.0;`];
   if (chain.checks.length === 0) return [`let ${v} = expr${chain.leaf}(${mappedIndex(shape, chain.multiplier, chain.base)});`];
   // Coordinates are i32 variables here, shared by the tests and the index of every chain in this function.
   const lines: string[] = [];
@@ -297,18 +287,12 @@ function chainValue(chain: ChainPlan, shape: Shape, index: number, coordinates: 
 
 /** Returns the i32 conditions for 0 <= offset + scale * name < size, with the coordinate alone on one side when scale is 1 or -1. */
 function testConditions(name: string, test: RangeCheck): string[] {
+  const bounds = coordinateBounds(test);
+  if (bounds !== undefined) return bounds.map((bound) => `${name} ${bound.op} ${bound.value}`);
+  const term = `${name} * ${test.scale} + ${test.offset}`;
   const conditions: string[] = [];
-  if (test.scale === 1) {
-    if (test.low) conditions.push(`${name} >= ${-test.offset}`);
-    if (test.high) conditions.push(`${name} < ${test.size - test.offset}`);
-  } else if (test.scale === -1) {
-    if (test.low) conditions.push(`${name} <= ${test.offset}`);
-    if (test.high) conditions.push(`${name} > ${test.offset - test.size}`);
-  } else {
-    const term = `${name} * ${test.scale} + ${test.offset}`;
-    if (test.low) conditions.push(`${term} >= 0`);
-    if (test.high) conditions.push(`${term} < ${test.size}`);
-  }
+  if (test.low) conditions.push(`${term} >= 0`);
+  if (test.high) conditions.push(`${term} < ${test.size}`);
   return conditions;
 }
 

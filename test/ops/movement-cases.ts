@@ -84,8 +84,8 @@ export function applyMovement(b: Builder, x: NodeId, m: RandomMovement): NodeId 
       return b.pad(x, alongAxis(m.size % 3, 0), alongAxis(m.choice % 2, 0), alongAxis(0, 0));
     case 'broadcast': {
       // A broadcast keeps the rank, so it needs an axis of size 1: slice one out first.
-      const one = b.slice(x, alongAxis(0, 0), shape.map((d, a) => (a === axis ? 1 : d)), alongAxis(1, 1));
-      return b.broadcastTo(one, shape.map((d, a) => (a === axis ? 2 + m.size : d)));
+      const unitAxis = b.slice(x, alongAxis(0, 0), shape.map((d, a) => (a === axis ? 1 : d)), alongAxis(1, 1));
+      return b.broadcastTo(unitAxis, shape.map((d, a) => (a === axis ? 2 + m.size : d)));
     }
   }
 }

@@ -76,7 +76,7 @@ describe('sganc train', () => {
     const result = sganc(['train', MODEL, '--resume', missing, '--kimg', '0.004'], cwd);
     expect(result.stderr).toBe(`sganc train: error: --resume ${missing}: directory not found\n`);
     expect(result.status).toBe(1);
-    // A directory that exists but holds no run.
+    // A directory that exists but contains no run.
     const empty = join(cwd, 'empty');
     mkdirSync(empty);
     const notRun = sganc(['train', MODEL, '--resume', empty, '--kimg', '0.004'], cwd);
